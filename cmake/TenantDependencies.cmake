@@ -1,0 +1,27 @@
+# Every third-party library comes from Debian's archive (see scripts/deps).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url system)
+find_package(simdjson REQUIRED)
+find_package(RocksDB REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(prometheus-cpp REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc i18n data)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+pkg_check_modules(LIBJWT REQUIRED IMPORTED_TARGET libjwt)
+if(TENANT_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(TENANT_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()
+
+# Boost.Asio/Beast: coroutines, no deprecated APIs, header-only Beast with a separate-compilation
+# unit would be faster to build but Debian's Boost has no such library; keep defines uniform.
+add_library(tenant_boost INTERFACE)
+add_library(tenant::boost ALIAS tenant_boost)
+target_link_libraries(tenant_boost INTERFACE Boost::headers Boost::json Boost::url Boost::system Threads::Threads)
+target_compile_definitions(tenant_boost INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)

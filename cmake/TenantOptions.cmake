@@ -1,0 +1,21 @@
+# INTERFACE targets carrying warnings and sanitizer flags; no global flags.
+add_library(tenant_warnings INTERFACE)
+add_library(tenant::warnings ALIAS tenant_warnings)
+target_compile_options(tenant_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
+  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  $<$<BOOL:${TENANT_WERROR}>:-Werror>)
+
+add_library(tenant_sanitizers INTERFACE)
+add_library(tenant::sanitizers ALIAS tenant_sanitizers)
+if(TENANT_SANITIZER STREQUAL "asan")
+  set(_san -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+elseif(TENANT_SANITIZER STREQUAL "tsan")
+  set(_san -fsanitize=thread -fno-omit-frame-pointer)
+elseif(NOT TENANT_SANITIZER STREQUAL "")
+  message(FATAL_ERROR "TENANT_SANITIZER must be '', asan or tsan")
+endif()
+if(_san)
+  target_compile_options(tenant_sanitizers INTERFACE ${_san})
+  target_link_options(tenant_sanitizers INTERFACE ${_san})
+endif()

@@ -1,0 +1,70 @@
+#pragma once
+/// The tenant aggregate: state, decide and evolve. Pure functions; no I/O, no clocks of their
+/// own (the time comes in the context), thread-safe because stateless.
+
+#include <boost/system/result.hpp>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tenant/domain/commands.hpp"
+#include "tenant/domain/errors.hpp"
+#include "tenant/domain/events.hpp"
+
+namespace tenant::domain {
+
+struct subscription_state {
+  plan plan = plan::starter;
+  subscription_status status = subscription_status::trialing;
+  clock_time trial_ends_at{};
+  std::optional<clock_time> cancelled_at;
+  friend bool operator==(const subscription_state&, const subscription_state&) = default;
+};
+
+/// A tenant folded from its events. `version` = number of events applied.
+struct tenant_state {
+  tenant_id id;
+  stream_version version{};
+  tenant_status status = tenant_status::none;
+  tenant_profile profile;
+  std::string country_name;
+  subscription_state subscription;
+  clock_time created_at{};
+  clock_time updated_at{};
+  user_id created_by;
+  std::optional<user_status> users;  ///< last user_status given on (de)activation
+  std::string suspension_reason;
+  std::string default_location_id;
+  std::uint32_t consecutive_payment_failures = 0;
+  std::set<std::string> seen_payment_ids;  ///< payment idempotency
+
+  bool exists() const { return status != tenant_status::none; }
+  bool is_trashed() const { return status == tenant_status::deactivated; }
+  plan current_plan() const { return subscription.plan; }
+  friend bool operator==(const tenant_state&, const tenant_state&) = default;
+};
+
+/// What decide needs besides the state: the time and the configurable policies.
+struct decide_context {
+  clock_time now{};
+  plan_limits limits{};
+  std::uint32_t payment_failures_before_suspension = 3;
+};
+
+/// Events to append (empty = idempotent no-op), or a domain error.
+using decision = boost::system::result<std::vector<event_data>, error>;
+
+/// Decides a command against the current state. REQUIRES: for create_tenant, state.exists() is
+/// false (otherwise the result is an error, never an exception).
+decision decide(const tenant_state& state, const command& cmd, const decide_context& ctx);
+
+/// Applies one event; increments version. Unknown/irrelevant events leave the state unchanged
+/// apart from the version.
+tenant_state evolve(tenant_state state, const event& e);
+
+/// Folds a whole history.
+tenant_state fold(const std::vector<event>& history);
+
+}  // namespace tenant::domain

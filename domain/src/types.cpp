@@ -1,0 +1,256 @@
+#include "tenant/domain/types.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace tenant::domain {
+
+namespace {
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int to_int(std::string_view s) {
+  int v = 0;
+  for (char c : s)
+    v = v * 10 + (c - '0');
+  return v;
+}
+
+// FNV-1a 64 over the name, twice with different seeds: enough spread for derived ids. Not a
+// security primitive; derived ids only need to be stable and collision-unlikely.
+std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
+  std::uint64_t h = 1469598103934665603ULL ^ seed;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  // final avalanche (splitmix64 finaliser)
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+}  // namespace
+
+std::string format_time(clock_time t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> hms{t - day};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                static_cast<int>(hms.subseconds().count()));
+  return buf;
+}
+
+std::optional<clock_time> parse_time(std::string_view s) {
+  using namespace std::chrono;
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
+  if (s.size() < 20) return std::nullopt;
+  if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      s[13] != ':' || s[16] != ':')
+    return std::nullopt;
+  const auto yr = s.substr(0, 4), mo = s.substr(5, 2), dy = s.substr(8, 2), hr = s.substr(11, 2),
+             mi = s.substr(14, 2), se = s.substr(17, 2);
+  for (auto part : {yr, mo, dy, hr, mi, se})
+    if (!all_digits(part)) return std::nullopt;
+  const year_month_day ymd{year{to_int(yr)}, month{static_cast<unsigned>(to_int(mo))},
+                           day{static_cast<unsigned>(to_int(dy))}};
+  if (!ymd.ok()) return std::nullopt;
+  const int h = to_int(hr), m = to_int(mi), sec = to_int(se);
+  if (h > 23 || m > 59 || sec > 60) return std::nullopt;  // 60: leap second, folded below
+  std::size_t i = 19;
+  int millis = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    std::size_t digits = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (digits < 3) millis = millis * 10 + (s[i] - '0');
+      ++digits;
+      ++i;
+    }
+    if (digits == 0) return std::nullopt;
+    for (std::size_t d = digits; d < 3; ++d)
+      millis *= 10;
+  }
+  if (i >= s.size()) return std::nullopt;
+  minutes offset{0};
+  if (s[i] == 'Z' || s[i] == 'z') {
+    ++i;
+  } else if (s[i] == '+' || s[i] == '-') {
+    if (s.size() - i != 6 || s[i + 3] != ':') return std::nullopt;
+    const auto oh = s.substr(i + 1, 2), om = s.substr(i + 4, 2);
+    if (!all_digits(oh) || !all_digits(om)) return std::nullopt;
+    if (to_int(oh) > 23 || to_int(om) > 59) return std::nullopt;
+    offset = hours{to_int(oh)} + minutes{to_int(om)};
+    if (s[i] == '-') offset = -offset;
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != s.size()) return std::nullopt;
+  const auto tp = sys_days{ymd} + hours{h} + minutes{m} + seconds{std::min(sec, 59)} +
+                  milliseconds{millis} - offset;
+  return time_point_cast<milliseconds>(tp);
+}
+
+uuid uuid::v7(clock_time t, std::span<const std::uint8_t, 10> random) {
+  uuid u;
+  const auto ms = static_cast<std::uint64_t>(t.time_since_epoch().count());
+  for (int i = 0; i < 6; ++i)
+    u.bytes[i] = static_cast<std::uint8_t>(ms >> (8 * (5 - i)));
+  for (int i = 0; i < 10; ++i)
+    u.bytes[6 + i] = random[i];
+  u.bytes[6] = static_cast<std::uint8_t>(0x70 | (u.bytes[6] & 0x0f));  // version 7
+  u.bytes[8] = static_cast<std::uint8_t>(0x80 | (u.bytes[8] & 0x3f));  // variant 10
+  return u;
+}
+
+uuid uuid::derived(std::string_view name) {
+  uuid u;
+  const std::uint64_t a = fnv1a(name, 0x746e616e74ULL), b = fnv1a(name, 0x6576656e7473ULL);
+  for (int i = 0; i < 8; ++i) {
+    u.bytes[i] = static_cast<std::uint8_t>(a >> (8 * i));
+    u.bytes[8 + i] = static_cast<std::uint8_t>(b >> (8 * i));
+  }
+  u.bytes[6] = static_cast<std::uint8_t>(0x80 | (u.bytes[6] & 0x0f));  // version 8
+  u.bytes[8] = static_cast<std::uint8_t>(0x80 | (u.bytes[8] & 0x3f));  // variant 10
+  return u;
+}
+
+std::optional<uuid> uuid::parse(std::string_view s) {
+  if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+    return std::nullopt;
+  uuid u;
+  std::size_t b = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] == '-') {
+      ++i;
+      continue;
+    }
+    const int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    u.bytes[b++] = static_cast<std::uint8_t>(hi * 16 + lo);
+    i += 2;
+  }
+  return u;
+}
+
+std::string uuid::to_string() const {
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(hex_digits[bytes[i] >> 4]);
+    out.push_back(hex_digits[bytes[i] & 0x0f]);
+  }
+  return out;
+}
+
+std::optional<tenant_id> tenant_id::parse(std::string_view text) {
+  if (text.size() != 39 || text.substr(0, 3) != "tn_") return std::nullopt;
+  const auto u = uuid::parse(text.substr(3));
+  if (!u) return std::nullopt;
+  return from_uuid(*u);
+}
+
+std::string user_stream_id(const user_id& u) {
+  return "user-" + u.str();
+}
+
+std::string_view to_string(plan p) {
+  switch (p) {
+    case plan::starter:
+      return "starter";
+    case plan::professional:
+      return "professional";
+    case plan::enterprise:
+      return "enterprise";
+  }
+  return "starter";
+}
+
+std::optional<plan> parse_plan(std::string_view t) {
+  if (t == "starter") return plan::starter;
+  if (t == "professional") return plan::professional;
+  if (t == "enterprise") return plan::enterprise;
+  return std::nullopt;
+}
+
+std::string_view to_string(tenant_status s) {
+  switch (s) {
+    case tenant_status::none:
+      return "none";
+    case tenant_status::provisioning:
+      return "provisioning";
+    case tenant_status::active:
+      return "active";
+    case tenant_status::suspended:
+      return "suspended";
+    case tenant_status::deactivated:
+      return "deactivated";
+  }
+  return "none";
+}
+
+std::optional<tenant_status> parse_tenant_status(std::string_view t) {
+  if (t == "provisioning") return tenant_status::provisioning;
+  if (t == "active") return tenant_status::active;
+  if (t == "suspended") return tenant_status::suspended;
+  if (t == "deactivated") return tenant_status::deactivated;
+  return std::nullopt;
+}
+
+std::string_view to_string(subscription_status s) {
+  switch (s) {
+    case subscription_status::trialing:
+      return "trialing";
+    case subscription_status::active:
+      return "active";
+    case subscription_status::past_due:
+      return "past_due";
+    case subscription_status::cancelled:
+      return "cancelled";
+  }
+  return "trialing";
+}
+
+std::optional<subscription_status> parse_subscription_status(std::string_view t) {
+  if (t == "trialing") return subscription_status::trialing;
+  if (t == "active") return subscription_status::active;
+  if (t == "past_due") return subscription_status::past_due;
+  if (t == "cancelled") return subscription_status::cancelled;
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> plan_limits::seat_limit(plan p) const {
+  switch (p) {
+    case plan::starter:
+      return starter;
+    case plan::professional:
+      return professional;
+    case plan::enterprise:
+      return enterprise;
+  }
+  return starter;
+}
+
+}  // namespace tenant::domain

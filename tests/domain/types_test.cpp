@@ -1,0 +1,76 @@
+#include "tenant/domain/types.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tenant::domain {
+namespace {
+
+using namespace std::chrono;
+
+TEST(TimeFormat, FormatsUtcWithMilliseconds) {
+  const clock_time t = sys_days{2026y / 1 / 15} + 9h + 30min + 123ms;
+  EXPECT_EQ(format_time(t), "2026-01-15T09:30:00.123Z");
+}
+
+TEST(TimeFormat, ParsesOffsetsAndFractions) {
+  const clock_time t = sys_days{2026y / 1 / 15} + 9h + 30min;
+  EXPECT_EQ(parse_time("2026-01-15T09:30:00Z"), t);
+  EXPECT_EQ(parse_time("2026-01-15T11:30:00+02:00"), t);
+  EXPECT_EQ(parse_time("2026-01-15T04:30:00.000000-05:00"), t);
+  EXPECT_EQ(parse_time("2026-01-15T09:30:00.5Z"), t + 500ms);
+}
+
+TEST(TimeFormat, RejectsMalformed) {
+  for (const char* bad :
+       {"", "2026-01-15", "2026-01-15T09:30:00", "2026-02-30T00:00:00Z", "2026-01-15T24:00:00Z",
+        "2026-01-15T09:30:00.Z", "2026-01-15T09:30:00+2:00", "2026-01-15T09:30:00Zjunk",
+        "abcd-01-15T09:30:00Z"}) {
+    EXPECT_FALSE(parse_time(bad).has_value()) << bad;
+  }
+}
+
+TEST(Uuid, V7IsTimeOrderedAndVersioned) {
+  const std::array<std::uint8_t, 10> r{};
+  const auto a = uuid::v7(clock_time{milliseconds{1000}}, r);
+  const auto b = uuid::v7(clock_time{milliseconds{1001}}, r);
+  EXPECT_LT(a, b);
+  EXPECT_EQ(a.to_string()[14], '7');
+  EXPECT_LT(a.to_string(), b.to_string());
+}
+
+TEST(Uuid, RoundTripsAndRejectsBadText) {
+  const auto u = uuid::parse("3fa85f64-5717-4562-b3fc-2c963f66afa6");
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->to_string(), "3fa85f64-5717-4562-b3fc-2c963f66afa6");
+  EXPECT_FALSE(uuid::parse("3fa85f64-5717-4562-b3fc-2c963f66afaZ"));
+  EXPECT_FALSE(uuid::parse("3fa85f6457174562b3fc2c963f66afa6"));
+}
+
+TEST(Uuid, DerivedIsStableAndDistinct) {
+  EXPECT_EQ(uuid::derived("key-1"), uuid::derived("key-1"));
+  EXPECT_NE(uuid::derived("key-1"), uuid::derived("key-2"));
+  EXPECT_EQ(uuid::derived("x").to_string()[14], '8');
+}
+
+TEST(TenantId, ParsesOnlyPrefixedUuids) {
+  const auto id = tenant_id::parse("tn_3FA85F64-5717-4562-B3FC-2C963F66AFA6");
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(id->str(), "tn_3fa85f64-5717-4562-b3fc-2c963f66afa6");
+  EXPECT_FALSE(tenant_id::parse("3fa85f64-5717-4562-b3fc-2c963f66afa6"));
+  EXPECT_FALSE(tenant_id::parse("tn_nope"));
+  EXPECT_FALSE(tenant_id::parse("QZOpo3GoB8X"));
+}
+
+TEST(Plans, AreOrderedAndLimited) {
+  EXPECT_LT(plan::starter, plan::professional);
+  EXPECT_LT(plan::professional, plan::enterprise);
+  const plan_limits limits;
+  EXPECT_EQ(limits.seat_limit(plan::starter), 10u);
+  EXPECT_EQ(limits.seat_limit(plan::professional), 50u);
+  EXPECT_FALSE(limits.seat_limit(plan::enterprise).has_value());
+  EXPECT_EQ(parse_plan("professional"), plan::professional);
+  EXPECT_FALSE(parse_plan("Professional"));
+}
+
+}  // namespace
+}  // namespace tenant::domain
