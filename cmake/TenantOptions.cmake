@@ -3,7 +3,7 @@ add_library(tenant_warnings INTERFACE)
 add_library(tenant::warnings ALIAS tenant_warnings)
 target_compile_options(tenant_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-align
-  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  -Woverloaded-virtual -Wimplicit-fallthrough
   $<$<BOOL:${TENANT_WERROR}>:-Werror>)
 
 add_library(tenant_sanitizers INTERFACE)

@@ -176,22 +176,22 @@ std::string user_stream_id(const user_id& u) {
   return "user-" + u.str();
 }
 
-std::string_view to_string(plan p) {
+std::string_view to_string(plan_tier p) {
   switch (p) {
-    case plan::starter:
+    case plan_tier::starter:
       return "starter";
-    case plan::professional:
+    case plan_tier::professional:
       return "professional";
-    case plan::enterprise:
+    case plan_tier::enterprise:
       return "enterprise";
   }
   return "starter";
 }
 
-std::optional<plan> parse_plan(std::string_view t) {
-  if (t == "starter") return plan::starter;
-  if (t == "professional") return plan::professional;
-  if (t == "enterprise") return plan::enterprise;
+std::optional<plan_tier> parse_plan(std::string_view t) {
+  if (t == "starter") return plan_tier::starter;
+  if (t == "professional") return plan_tier::professional;
+  if (t == "enterprise") return plan_tier::enterprise;
   return std::nullopt;
 }
 
@@ -241,13 +241,13 @@ std::optional<subscription_status> parse_subscription_status(std::string_view t)
   return std::nullopt;
 }
 
-std::optional<std::uint32_t> plan_limits::seat_limit(plan p) const {
+std::optional<std::uint32_t> plan_limits::seat_limit(plan_tier p) const {
   switch (p) {
-    case plan::starter:
+    case plan_tier::starter:
       return starter;
-    case plan::professional:
+    case plan_tier::professional:
       return professional;
-    case plan::enterprise:
+    case plan_tier::enterprise:
       return enterprise;
   }
   return starter;

@@ -62,13 +62,13 @@ TEST(TenantId, ParsesOnlyPrefixedUuids) {
 }
 
 TEST(Plans, AreOrderedAndLimited) {
-  EXPECT_LT(plan::starter, plan::professional);
-  EXPECT_LT(plan::professional, plan::enterprise);
+  EXPECT_LT(plan_tier::starter, plan_tier::professional);
+  EXPECT_LT(plan_tier::professional, plan_tier::enterprise);
   const plan_limits limits;
-  EXPECT_EQ(limits.seat_limit(plan::starter), 10u);
-  EXPECT_EQ(limits.seat_limit(plan::professional), 50u);
-  EXPECT_FALSE(limits.seat_limit(plan::enterprise).has_value());
-  EXPECT_EQ(parse_plan("professional"), plan::professional);
+  EXPECT_EQ(limits.seat_limit(plan_tier::starter), 10u);
+  EXPECT_EQ(limits.seat_limit(plan_tier::professional), 50u);
+  EXPECT_FALSE(limits.seat_limit(plan_tier::enterprise).has_value());
+  EXPECT_EQ(parse_plan("professional"), plan_tier::professional);
   EXPECT_FALSE(parse_plan("Professional"));
 }
 

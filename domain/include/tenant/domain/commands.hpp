@@ -43,7 +43,7 @@ struct reactivate_tenant {
 
 /// PUT /tenants/{id}/plan.
 struct change_plan {
-  plan target = plan::starter;
+  plan_tier target = plan_tier::starter;
   std::uint32_t seats_in_use = 0;  ///< from the usage view
 };
 

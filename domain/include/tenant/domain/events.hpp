@@ -36,7 +36,7 @@ struct tenant_created {
   tenant_id id;
   tenant_profile profile;
   std::string country_name;
-  plan plan = plan::starter;
+  plan_tier plan = plan_tier::starter;
   clock_time trial_ends_at{};
   user_id created_by;  ///< the API user; joins the tenant and switches to it
   friend bool operator==(const tenant_created&, const tenant_created&) = default;
@@ -72,14 +72,14 @@ struct tenant_reactivated {
 };
 
 struct plan_upgraded {
-  plan from = plan::starter;
-  plan to = plan::starter;
+  plan_tier from = plan_tier::starter;
+  plan_tier to = plan_tier::starter;
   friend bool operator==(const plan_upgraded&, const plan_upgraded&) = default;
 };
 
 struct plan_downgraded {
-  plan from = plan::starter;
-  plan to = plan::starter;
+  plan_tier from = plan_tier::starter;
+  plan_tier to = plan_tier::starter;
   /// settings.max_seats after the downgrade, when it had to be lowered to the new limit.
   std::optional<std::uint32_t> max_seats;
   friend bool operator==(const plan_downgraded&, const plan_downgraded&) = default;

@@ -66,13 +66,13 @@ struct raw_profile {
 struct validation_rules {
   bool require_plan = true;
   bool require_admin_email = true;
-  plan default_plan = plan::starter;
+  plan_tier default_plan = plan_tier::starter;
   plan_limits limits{};
 };
 
 struct validated_profile {
   tenant_profile profile;
-  plan plan = plan::starter;
+  plan_tier plan = plan_tier::starter;
   std::string country_name;  ///< English name derived from country_code (ICU), "" when absent
 };
 

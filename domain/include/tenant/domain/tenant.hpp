@@ -16,7 +16,7 @@
 namespace tenant::domain {
 
 struct subscription_state {
-  plan plan = plan::starter;
+  plan_tier plan = plan_tier::starter;
   subscription_status status = subscription_status::trialing;
   clock_time trial_ends_at{};
   std::optional<clock_time> cancelled_at;
@@ -42,7 +42,7 @@ struct tenant_state {
 
   bool exists() const { return status != tenant_status::none; }
   bool is_trashed() const { return status == tenant_status::deactivated; }
-  plan current_plan() const { return subscription.plan; }
+  plan_tier current_plan() const { return subscription.plan; }
   friend bool operator==(const tenant_state&, const tenant_state&) = default;
 };
 

@@ -84,9 +84,9 @@ class user_id {
 std::string user_stream_id(const user_id& u);
 
 /// Plans are ordered: starter < professional < enterprise. Numbers are persisted; never reuse.
-enum class plan : std::uint8_t { starter = 1, professional = 2, enterprise = 3 };
-std::string_view to_string(plan p);
-std::optional<plan> parse_plan(std::string_view text);
+enum class plan_tier : std::uint8_t { starter = 1, professional = 2, enterprise = 3 };
+std::string_view to_string(plan_tier p);
+std::optional<plan_tier> parse_plan(std::string_view text);
 
 /// Tenant lifecycle. `none` = the stream has no events yet.
 enum class tenant_status : std::uint8_t {
@@ -117,7 +117,7 @@ struct plan_limits {
   std::optional<std::uint32_t> professional = 50;
   std::optional<std::uint32_t> enterprise = std::nullopt;
 
-  std::optional<std::uint32_t> seat_limit(plan p) const;
+  std::optional<std::uint32_t> seat_limit(plan_tier p) const;
 };
 
 /// Trial length from creation.

@@ -1,0 +1,157 @@
+// The envelope half of the codec: DESIGN.md "Event envelope". Encoded with Boost.JSON (every
+// string escaped by it), decoded with simdjson. The `data` object is produced by encode_data
+// (Boost.JSON too) and spliced in unchanged.
+#include <simdjson.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include "tenant/eventstore/codec.hpp"
+
+namespace tenant::eventstore::codec {
+
+namespace {
+
+void append_key(std::string& out, std::string_view key) {
+  out += boost::json::serialize(boost::json::string_view(key.data(), key.size()));
+  out += ':';
+}
+
+void append_string(std::string& out, std::string_view key, std::string_view value) {
+  append_key(out, key);
+  out += boost::json::serialize(boost::json::string_view(value.data(), value.size()));
+}
+
+void append_number(std::string& out, std::string_view key, std::uint64_t value) {
+  append_key(out, key);
+  out += std::to_string(value);
+}
+
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+std::error_code invalid() {
+  return make_error_code(errc::invalid_argument);
+}
+
+// Reads a required string member.
+bool get_string(simdjson::dom::object obj, std::string_view key, std::string& out) {
+  std::string_view v;
+  if (obj[key].get_string().get(v)) return false;
+  out.assign(v);
+  return true;
+}
+
+// Reads an optional string member; absent or null leaves `out` empty, other types fail.
+bool get_optional_string(simdjson::dom::object obj, std::string_view key, std::string& out) {
+  simdjson::dom::element e;
+  if (obj[key].get(e)) return true;  // absent
+  if (e.is_null()) return true;
+  std::string_view v;
+  if (e.get_string().get(v)) return false;
+  out.assign(v);
+  return true;
+}
+
+bool get_u64(simdjson::dom::object obj, std::string_view key, std::uint64_t& out) {
+  return !obj[key].get_uint64().get(out);
+}
+
+}  // namespace
+
+std::string encode_envelope(const proposed_event& e, std::string_view stream_id,
+                            std::string_view tenant_id, std::uint64_t version,
+                            std::uint64_t position, const event_metadata& metadata) {
+  std::string out;
+  out.reserve(e.data_json.size() + 384);
+  out += '{';
+  append_string(out, "event_id", e.event_id);
+  out += ',';
+  append_string(out, "type", e.type);
+  out += ',';
+  append_number(out, "schema_version", e.schema_version);
+  out += ',';
+  append_string(out, "stream_id", stream_id);
+  out += ',';
+  append_string(out, "tenant_id", tenant_id);
+  out += ',';
+  append_number(out, "version", version);
+  out += ',';
+  append_number(out, "position", position);
+  out += ',';
+  append_string(out, "occurred_at", domain::format_time(e.occurred_at));
+  out += ',';
+  append_key(out, "data");
+  out += e.data_json.empty() ? std::string_view("{}") : std::string_view(e.data_json);
+  out += ',';
+  append_key(out, "metadata");
+  out += '{';
+  append_string(out, "correlation_id", metadata.correlation_id);
+  out += ',';
+  append_string(out, "causation_id", metadata.causation_id);
+  out += ',';
+  append_string(out, "actor", metadata.actor);
+  out += ',';
+  append_string(out, "traceparent", metadata.traceparent);
+  out += "}}";
+  return out;
+}
+
+result<envelope> decode_envelope(std::string_view json) {
+  simdjson::dom::element root;
+  if (thread_parser().parse(json.data(), json.size()).get(root)) return invalid();
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) return invalid();
+
+  envelope env;
+  std::uint64_t schema = 0;
+  std::string occurred;
+  if (!get_string(obj, "event_id", env.event_id) || !get_string(obj, "type", env.type) ||
+      !get_u64(obj, "schema_version", schema) || !get_string(obj, "stream_id", env.stream_id) ||
+      !get_string(obj, "tenant_id", env.tenant_id) || !get_u64(obj, "version", env.version) ||
+      !get_u64(obj, "position", env.position) || !get_string(obj, "occurred_at", occurred))
+    return invalid();
+  if (schema == 0 || schema > 0xffff || env.version == 0 || env.position == 0) return invalid();
+  if (!domain::uuid::parse(env.event_id) || env.type.empty() || env.stream_id.empty())
+    return invalid();
+  env.schema_version = static_cast<std::uint32_t>(schema);
+  const auto t = domain::parse_time(occurred);
+  if (!t) return invalid();
+  env.occurred_at = *t;
+
+  simdjson::dom::object data;
+  if (obj["data"].get_object().get(data)) return invalid();
+  env.data_json = simdjson::minify(data);
+
+  simdjson::dom::element meta_el;
+  if (!obj["metadata"].get(meta_el) && !meta_el.is_null()) {
+    simdjson::dom::object meta;
+    if (meta_el.get_object().get(meta)) return invalid();
+    if (!get_optional_string(meta, "correlation_id", env.metadata.correlation_id) ||
+        !get_optional_string(meta, "causation_id", env.metadata.causation_id) ||
+        !get_optional_string(meta, "actor", env.metadata.actor) ||
+        !get_optional_string(meta, "traceparent", env.metadata.traceparent))
+      return invalid();
+  }
+  return env;
+}
+
+result<recorded_event> to_recorded(std::string_view envelope_json) {
+  auto env = decode_envelope(envelope_json);
+  if (!env) return env.error();
+  recorded_event r;
+  r.position = env->position;
+  r.version = env->version;
+  r.stream_id = std::move(env->stream_id);
+  r.tenant_id = std::move(env->tenant_id);
+  r.event_id = std::move(env->event_id);
+  r.type = std::move(env->type);
+  r.schema_version = env->schema_version;
+  r.occurred_at = env->occurred_at;
+  r.envelope_json.assign(envelope_json);
+  return r;
+}
+
+}  // namespace tenant::eventstore::codec
