@@ -77,10 +77,20 @@ struct validated_profile {
 };
 
 /// Validates and normalises (trims, lowercases domain, uppercases country code).
-/// Returns every field error, or the validated profile.
+/// Returns every field error, or the validated profile. Every string is trimmed of Unicode
+/// White_Space first, and an empty string counts as absent (what Laravel's TrimStrings and
+/// ConvertEmptyStringsToNull do before seed 001's rules run). Lengths count code points.
+/// A field listed in `raw.type_errors` keeps only those messages (no "required" on top).
+///
+/// `settings.max_seats` above the plan's seat limit is PLAN_LIMIT_EXCEEDED, not a validation
+/// failure, when it is the only problem: then `plan_limit_exceeded` is true and `errors` holds
+/// just that message under "settings.max_seats". When other fields are invalid too, the flag is
+/// false and `errors` lists everything (VALIDATION_FAILED). `to_error` (errors.hpp) turns a
+/// failed outcome into the domain error.
 struct validation_outcome {
   std::optional<validated_profile> value;
   field_errors errors;
+  bool plan_limit_exceeded = false;
 };
 validation_outcome validate_profile(const raw_profile& raw, const validation_rules& rules);
 

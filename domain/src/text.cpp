@@ -1,0 +1,51 @@
+#include "text.hpp"
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include <cstdint>
+#include <limits>
+
+namespace tenant::domain::detail {
+
+std::optional<std::size_t> utf8_length(std::string_view s) {
+  // ICU's macros index with int32_t; nothing that long is a field value.
+  if (s.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+    return std::nullopt;
+  std::size_t count = 0;
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  const auto n = static_cast<std::int32_t>(s.size());
+  for (std::int32_t i = 0; i < n;) {
+    UChar32 c;
+    U8_NEXT(p, i, n, c);
+    if (c < 0) return std::nullopt;
+    ++count;
+  }
+  return count;
+}
+
+std::string trim(std::string_view s) {
+  if (!utf8_length(s)) return std::string(s);
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  const auto n = static_cast<std::int32_t>(s.size());
+  std::int32_t begin = 0;
+  while (begin < n) {
+    std::int32_t next = begin;
+    UChar32 c;
+    U8_NEXT(p, next, n, c);
+    if (!u_isUWhiteSpace(c)) break;
+    begin = next;
+  }
+  std::int32_t end = n;
+  while (end > begin) {
+    std::int32_t prev = end;
+    UChar32 c;
+    U8_PREV(p, begin, prev, c);
+    if (!u_isUWhiteSpace(c)) break;
+    end = prev;
+  }
+  return std::string(
+      s.substr(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)));
+}
+
+}  // namespace tenant::domain::detail
