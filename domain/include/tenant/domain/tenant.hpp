@@ -37,6 +37,7 @@ struct tenant_state {
   std::optional<user_status> users;  ///< last user_status given on (de)activation
   std::string suspension_reason;
   std::string default_location_id;
+  bool provisioned = false;  ///< TenantProvisioned seen (the default location exists)
   std::uint32_t consecutive_payment_failures = 0;
   std::set<std::string> seen_payment_ids;  ///< payment idempotency
 
@@ -66,5 +67,20 @@ tenant_state evolve(tenant_state state, const event& e);
 
 /// Folds a whole history.
 tenant_state fold(const std::vector<event>& history);
+
+/// Changes to the unique-domain reservation that moving from `before` to `after` requires (the
+/// repository turns them into eventstore unique_claims in the same append). A tenant holds its
+/// domain while it is live (exists and is not deactivated):
+/// - `claim`: the domain `after` holds live, when `before` did not hold that domain live
+///   (create, a new domain, reactivation of a deactivated tenant);
+/// - `release`: the domain `before` held live, when `after` no longer holds it live
+///   (a changed or removed domain, deactivation).
+/// Both are set when a live tenant changes its domain. Suspension keeps the domain.
+struct domain_claims {
+  std::optional<std::string> claim;
+  std::optional<std::string> release;
+  friend bool operator==(const domain_claims&, const domain_claims&) = default;
+};
+domain_claims claims_for(const tenant_state& before, const tenant_state& after);
 
 }  // namespace tenant::domain
