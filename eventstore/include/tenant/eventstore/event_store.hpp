@@ -9,6 +9,7 @@
 /// Lifecycle: construct (open), use, `stop()` (drains the queue, fails later appends with
 /// `errc::closed`), destroy.
 
+#include <atomic>
 #include <boost/system/result.hpp>
 #include <chrono>
 #include <cstdint>
@@ -73,6 +74,15 @@ struct unique_claim {
   std::string value;  ///< normalised (lowercase) domain
 };
 
+/// Validation (errc::invalid_argument otherwise): stream_id 1..255 bytes without NUL; 1..10000
+/// events; each event_id a UUID (stored in canonical lowercase form), unique in the request;
+/// type non-empty; data_json empty or a JSON object of at most 1 MiB; claim values non-empty.
+/// An empty tenant_id defaults to the stream id; a zero occurred_at to the commit time.
+///
+/// Event-id idempotency is checked before the expected version: every id already stored in
+/// this stream -> the original result with `replayed = true`; any id stored in another stream
+/// -> duplicate_event_id; only some of the ids stored -> duplicate_event_id as well (a retry
+/// must resend the same events).
 struct append_request {
   std::string stream_id;
   std::string tenant_id;  ///< envelope tenant_id (= stream id for tenant streams)
@@ -114,6 +124,12 @@ struct recorded_event {
 };
 
 enum class direction : std::uint8_t { forward, backward };
+
+/// Version and position of a stream's last event (both 0 = no stream).
+struct stream_head {
+  std::uint64_t version = 0;
+  std::uint64_t last_position = 0;
+};
 
 template <class T>
 using result = boost::system::result<T, std::error_code>;
@@ -167,6 +183,9 @@ class event_store {
   virtual void append(append_request request, append_handler handler) = 0;
 
   // ---- reads (blocking) ----
+  /// Forward: versions >= from_version (0 reads from 1), ascending. Backward: versions
+  /// <= from_version, descending; a from_version past the end (e.g. UINT64_MAX) starts at the
+  /// last event. At most `limit` events; a missing stream gives an empty vector.
   virtual result<std::vector<recorded_event>> read_stream(std::string_view stream_id,
                                                           std::uint64_t from_version,
                                                           std::size_t limit,
@@ -178,6 +197,20 @@ class event_store {
   virtual result<std::uint64_t> stream_version(std::string_view stream_id) = 0;
   /// The stream id holding a unique value, if any.
   virtual result<std::optional<std::string>> unique_owner(std::string_view value) = 0;
+  /// Version and last position of a stream; non-blocking in the stores of this module (served
+  /// from memory). The default implementation reads the stream's last event.
+  virtual result<stream_head> read_stream_head(std::string_view stream_id) {
+    auto last = read_stream(stream_id, UINT64_MAX, 1, direction::backward);
+    if (!last) return last.error();
+    if (last->empty()) return stream_head{};
+    return stream_head{last->front().version, last->front().position};
+  }
+  /// The stored event with this id, if any (repository: replays of an Idempotency-Key seed).
+  /// The default implementation reports errc::invalid_argument (not supported).
+  virtual result<std::optional<recorded_event>> read_event(std::string_view event_id) {
+    (void)event_id;
+    return make_error_code(errc::invalid_argument);
+  }
 
   /// Last committed position (0 = empty log). Non-blocking.
   virtual std::uint64_t head() const = 0;
@@ -206,6 +239,15 @@ class event_store {
   virtual void stop() = 0;
 };
 
+/// Test hook: while `fail_writes` is true every file write and sync of the RocksDB store fails
+/// with an I/O error, as on a full disk (fault-injection tests only; reads still work).
+struct write_fault {
+  std::atomic<bool> fail_writes{false};
+};
+
+/// Clock of the store (idempotency expiry, default occurred_at); injectable for tests.
+using store_clock = std::function<domain::clock_time()>;
+
 struct rocksdb_options {
   std::string path;  ///< <data-dir>/eventstore
   durability mode = durability::fsync;
@@ -213,13 +255,29 @@ struct rocksdb_options {
   std::size_t block_cache_bytes = 64u << 20;
   std::chrono::hours idempotency_ttl{24};
   std::size_t idempotency_max_entries = 1'000'000;
+  /// Open without the writer: reads only, appends fail with errc::closed. Works while another
+  /// process (tenantd) holds the store open for writing: it opens a RocksDB secondary instance
+  /// that sees what the writer had committed at open time (tenantctl verify/events).
+  bool read_only = false;
+  std::size_t tail_cache_events = 65'536;       ///< recent events served from memory
+  std::size_t event_id_cache_entries = 65'536;  ///< recent event ids (idempotent replays)
+  store_clock clock;                            ///< empty = system clock
+  std::shared_ptr<write_fault> fault;           ///< test hook, normally empty
 };
 
 /// Opens (creating if needed) the RocksDB store. Errors: storage_unavailable, corruption.
 result<std::unique_ptr<event_store>> open_rocksdb_store(const rocksdb_options& options);
 
+struct memory_options {
+  std::size_t max_batch_events = 4096;
+  std::chrono::hours idempotency_ttl{24};
+  std::size_t idempotency_max_entries = 1'000'000;
+  store_clock clock;  ///< empty = system clock
+};
+
 /// A store in memory with the same contract (tests, benchmarks of upper layers).
 std::unique_ptr<event_store> make_memory_store();
+std::unique_ptr<event_store> make_memory_store(const memory_options& options);
 
 }  // namespace tenant::eventstore
 

@@ -1,0 +1,645 @@
+// The RocksDB event store: the append pipeline (pipeline.hpp) writing one WriteBatch per group
+// commit, reads served from the tail cache or RocksDB, and the small key-value stores beside the
+// log (checkpoints, idempotency records, snapshots). Layout: keys.hpp and eventstore/README.md.
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "keys.hpp"
+#include "log_reader.hpp"
+#include "pipeline.hpp"
+#include "rocksdb_layout.hpp"
+
+namespace tenant::eventstore {
+
+namespace detail {
+
+namespace {
+
+std::error_code unavailable() {
+  return make_error_code(errc::storage_unavailable);
+}
+
+std::error_code to_error(const rocksdb::Status& s) {
+  if (s.IsCorruption()) return make_error_code(errc::corruption);
+  if (s.IsInvalidArgument()) return make_error_code(errc::invalid_argument);
+  return unavailable();
+}
+
+domain::clock_time system_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+// ---- fault injection (rocksdb_options::fault) ----
+
+class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  faulty_file(std::unique_ptr<rocksdb::FSWritableFile> f, std::shared_ptr<write_fault> fault)
+      : FSWritableFileOwnerWrapper(std::move(f)), fault_(std::move(fault)) {}
+  rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* g) override {
+    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
+    return FSWritableFileOwnerWrapper::Append(d, o, g);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
+                           const rocksdb::DataVerificationInfo& v,
+                           rocksdb::IODebugContext* g) override {
+    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
+    return FSWritableFileOwnerWrapper::Append(d, o, v, g);
+  }
+  rocksdb::IOStatus Flush(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
+    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
+    return FSWritableFileOwnerWrapper::Flush(o, g);
+  }
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
+    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
+    return FSWritableFileOwnerWrapper::Sync(o, g);
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
+    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
+    return FSWritableFileOwnerWrapper::Fsync(o, g);
+  }
+
+ private:
+  bool failing() const { return fault_->fail_writes.load(); }
+  std::shared_ptr<write_fault> fault_;
+};
+
+class faulty_fs final : public rocksdb::FileSystemWrapper {
+ public:
+  faulty_fs(std::shared_ptr<write_fault> fault)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), fault_(std::move(fault)) {}
+  const char* Name() const override { return "tenant_faulty_fs"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* g) override {
+    if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    auto s = target()->NewWritableFile(f, o, &file, g);
+    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_);
+    return s;
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                       rocksdb::IODebugContext* g) override {
+    if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    auto s = target()->ReopenWritableFile(f, o, &file, g);
+    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_);
+    return s;
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
+                                      const rocksdb::FileOptions& o,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                      rocksdb::IODebugContext* g) override {
+    if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    auto s = target()->ReuseWritableFile(f, old, o, &file, g);
+    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_);
+    return s;
+  }
+
+ private:
+  std::shared_ptr<write_fault> fault_;
+};
+
+// ---- idempotency record value ----
+
+std::string encode_idempotency(const idempotency_record& r) {
+  std::string v;
+  v.reserve(12 + r.request_fingerprint.size() + r.response.size());
+  put_u64(v, static_cast<std::uint64_t>(r.stored_at.time_since_epoch().count()));
+  const auto n = static_cast<std::uint32_t>(r.request_fingerprint.size());
+  for (int i = 3; i >= 0; --i)
+    v.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  v += r.request_fingerprint;
+  v += r.response;
+  return v;
+}
+
+std::optional<idempotency_record> decode_idempotency(std::string_view v) {
+  if (v.size() < 12) return std::nullopt;
+  idempotency_record r;
+  r.stored_at = domain::clock_time(
+      std::chrono::milliseconds(static_cast<std::int64_t>(get_u64(v.substr(0, 8)))));
+  std::uint32_t n = 0;
+  for (int i = 0; i < 4; ++i)
+    n = (n << 8) | static_cast<unsigned char>(v[8 + i]);
+  if (v.size() < 12 + static_cast<std::size_t>(n)) return std::nullopt;
+  r.request_fingerprint.assign(v.substr(12, n));
+  r.response.assign(v.substr(12 + n));
+  return r;
+}
+
+std::int64_t millis(domain::clock_time t) {
+  return t.time_since_epoch().count();
+}
+
+}  // namespace
+
+// ---- the store ----
+
+class rocksdb_store final : public event_store, private pipeline_backend {
+ public:
+  explicit rocksdb_store(const rocksdb_options& o)
+      : options_(o), tail_(o.read_only ? 0 : o.tail_cache_events) {
+    if (!options_.clock) options_.clock = system_now;
+    signal_ = std::make_shared<commit_signal>();
+  }
+
+  ~rocksdb_store() override {
+    stop();
+    {
+      std::unique_lock lk(signal_->reader_mu);
+      signal_->reader = nullptr;
+    }
+    db_.reset();
+    if (!secondary_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(secondary_dir_, ec);
+    }
+  }
+
+  std::error_code open() {
+    rocksdb_open_options oo;
+    oo.path = options_.path;
+    oo.block_cache_bytes = options_.block_cache_bytes;
+    oo.read_only = options_.read_only;
+    if (options_.fault) {
+      fs_ = std::make_shared<faulty_fs>(options_.fault);
+      env_ = rocksdb::NewCompositeEnv(fs_);
+      oo.env = env_.get();
+    }
+    if (options_.read_only) {
+      char tmpl[] = "/tmp/tenant-eventstore-ro-XXXXXX";
+      if (!mkdtemp(tmpl)) return unavailable();
+      secondary_dir_ = tmpl;
+      oo.secondary_path = secondary_dir_;
+    }
+    auto db = open_layout(oo);
+    if (!db) return db.error();
+    db_ = std::move(*db);
+
+    pipeline_state st;
+    if (auto ec = load(st); ec) return ec;
+    signal_->publish(st.head);
+    {
+      std::unique_lock lk(signal_->reader_mu);
+      signal_->reader = this;
+    }
+    if (!options_.read_only) {
+      pipeline_options po;
+      po.max_batch_events = std::max<std::size_t>(1, options_.max_batch_events);
+      po.recent_id_capacity = std::max<std::size_t>(1, options_.event_id_cache_entries);
+      po.clock = options_.clock;
+      pipeline_ = std::make_unique<append_pipeline>(static_cast<pipeline_backend&>(*this),
+                                                    std::move(po), std::move(st));
+    } else {
+      ro_streams_ = std::move(st.streams);
+    }
+    return {};
+  }
+
+  // ---- writes ----
+
+  void append(append_request request, append_handler handler) override {
+    if (!handler) handler = [](append_outcome) {};
+    if (!pipeline_) {
+      handler(append_error{errc::closed, 0, "event store opened read-only"});
+      return;
+    }
+    pipeline_->submit(std::move(request), std::move(handler));
+  }
+
+  // ---- reads ----
+
+  result<std::vector<recorded_event>> read_stream(std::string_view stream_id,
+                                                  std::uint64_t from_version, std::size_t limit,
+                                                  direction dir) override {
+    std::vector<recorded_event> out;
+    const auto head = stream_of(stream_id);
+    if (limit == 0 || head.version == 0) return out;
+    std::uint64_t first, last;  // inclusive version range, in reading order below
+    if (dir == direction::forward) {
+      first = std::max<std::uint64_t>(from_version, 1);
+      if (first > head.version) return out;
+      last = first + std::min<std::uint64_t>(limit - 1, head.version - first);
+    } else {
+      if (from_version == 0) return out;
+      last = std::min(from_version, head.version);
+      first = last - std::min<std::uint64_t>(limit - 1, last - 1);
+    }
+    // Positions from the stream index, then the events (tail cache first, then one MultiGet).
+    std::vector<std::string> keys;
+    keys.reserve(last - first + 1);
+    for (std::uint64_t v = first; v <= last; ++v)
+      keys.push_back(stream_index_key(stream_id, v));
+    std::vector<std::string> values;
+    auto st = multi_get(db_->cf(cf_stream_index), keys, values);
+    if (st) return st;
+    std::vector<std::uint64_t> positions;
+    positions.reserve(values.size());
+    for (const auto& v : values) {
+      if (v.size() != 8) return make_error_code(errc::corruption);
+      positions.push_back(get_u64(v));
+    }
+    auto events = read_positions(positions);
+    if (!events) return events.error();
+    out = std::move(*events);
+    if (dir == direction::backward) std::reverse(out.begin(), out.end());
+    return out;
+  }
+
+  result<std::vector<recorded_event>> read_all(std::uint64_t from_position,
+                                               std::size_t limit) override {
+    std::vector<recorded_event> out;
+    const std::uint64_t head = signal_->head();
+    const std::uint64_t from = std::max<std::uint64_t>(from_position, 1);
+    if (limit == 0 || from > head) return out;
+    const std::uint64_t to = from + std::min<std::uint64_t>(limit - 1, head - from);
+    if (tail_.read(from, limit, to, out)) return out;
+
+    rocksdb::ReadOptions ro;
+    const std::string upper = position_key(to + 1);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    if (to - from > 256) ro.readahead_size = 2u << 20;
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->cf(cf_events)));
+    out.reserve(static_cast<std::size_t>(to - from + 1));
+    std::uint64_t expected = from;
+    for (it->Seek(position_key(from)); it->Valid(); it->Next()) {
+      const auto key = it->key();
+      if (key.size() != 8 || get_u64(std::string_view(key.data(), 8)) != expected)
+        return make_error_code(errc::corruption);
+      auto rec = to_recorded_event(it->value().ToString());
+      if (!rec || rec->position != expected) return make_error_code(errc::corruption);
+      out.push_back(std::move(*rec));
+      ++expected;
+    }
+    if (!it->status().ok()) return to_error(it->status());
+    if (expected != to + 1) return make_error_code(errc::corruption);  // a gap below head
+    return out;
+  }
+
+  result<std::uint64_t> stream_version(std::string_view stream_id) override {
+    return stream_of(stream_id).version;
+  }
+
+  result<stream_head> read_stream_head(std::string_view stream_id) override {
+    const auto s = stream_of(stream_id);
+    return stream_head{s.version, s.last_position};
+  }
+
+  result<std::optional<std::string>> unique_owner(std::string_view value) override {
+    if (pipeline_) return pipeline_->claim_owner(value);
+    std::string owner;
+    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_unique), value, &owner);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return to_error(s);
+    return std::optional<std::string>(std::move(owner));
+  }
+
+  result<std::optional<recorded_event>> read_event(std::string_view event_id) override {
+    const auto id = domain::uuid::parse(event_id);
+    if (!id) return std::optional<recorded_event>();
+    auto loc = find_event_id(id->bytes);
+    if (!loc) return loc.error();
+    if (!*loc || (*loc)->position > signal_->head()) return std::optional<recorded_event>();
+    auto events = read_positions({(*loc)->position});
+    if (!events) return events.error();
+    return std::optional<recorded_event>(std::move(events->front()));
+  }
+
+  std::uint64_t head() const override { return signal_->head(); }
+
+  std::unique_ptr<subscription> subscribe(std::uint64_t after_position) override {
+    return std::make_unique<log_subscription>(signal_, after_position);
+  }
+
+  // ---- checkpoints ----
+
+  result<std::optional<std::uint64_t>> load_checkpoint(std::string_view name) override {
+    std::string v;
+    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_checkpoints), name, &v);
+    if (s.IsNotFound()) return std::optional<std::uint64_t>();
+    if (!s.ok()) return to_error(s);
+    if (v.size() != 8) return make_error_code(errc::corruption);
+    return std::optional<std::uint64_t>(get_u64(v));
+  }
+
+  std::error_code store_checkpoint(std::string_view name, std::uint64_t position) override {
+    if (name.empty()) return make_error_code(errc::invalid_argument);
+    if (options_.read_only) return make_error_code(errc::closed);
+    const auto s =
+        db_->db->Put(sync_options(), db_->cf(cf_checkpoints), name, position_key(position));
+    return s.ok() ? std::error_code() : to_error(s);
+  }
+
+  // ---- idempotency ----
+
+  result<std::optional<idempotency_record>> load_idempotency(std::string_view key) override {
+    std::string v;
+    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_idempotency), key, &v);
+    if (s.IsNotFound()) return std::optional<idempotency_record>();
+    if (!s.ok()) return to_error(s);
+    auto rec = decode_idempotency(v);
+    if (!rec) return make_error_code(errc::corruption);
+    if (rec->stored_at + options_.idempotency_ttl < options_.clock())
+      return std::optional<idempotency_record>();  // expired; removed by a later store
+    return rec;
+  }
+
+  std::error_code store_idempotency(std::string_view key, idempotency_record record) override {
+    if (key.empty()) return make_error_code(errc::invalid_argument);
+    if (options_.read_only) return make_error_code(errc::closed);
+    std::lock_guard lk(idem_mu_);
+    const auto now = options_.clock();
+    if (record.stored_at == domain::clock_time{}) record.stored_at = now;
+    rocksdb::WriteBatch wb;
+    std::uint64_t count = idem_count_;
+    std::string old;
+    const auto gs = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_idempotency), key, &old);
+    if (!gs.ok() && !gs.IsNotFound()) return to_error(gs);
+    if (gs.ok()) {
+      if (const auto prev = decode_idempotency(old))
+        wb.Delete(db_->cf(cf_idempotency_expiry), expiry_key(millis(prev->stored_at), key));
+    } else {
+      ++count;
+    }
+    const std::string new_expiry = expiry_key(millis(record.stored_at), key);
+    wb.Put(db_->cf(cf_idempotency), key, encode_idempotency(record));
+    wb.Put(db_->cf(cf_idempotency_expiry), new_expiry, rocksdb::Slice());
+
+    // Evict expired records and, over the bound, the oldest ones. The scan starts at the last
+    // evicted key (idem_lower_, "" = the start) so earlier evictions' tombstones are not walked
+    // again; a record stored with an older time moves that bound back.
+    std::string last_deleted;
+    {
+      rocksdb::ReadOptions ro;
+      rocksdb::Slice lower_slice(idem_lower_);
+      ro.iterate_lower_bound = &lower_slice;
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->db->NewIterator(ro, db_->cf(cf_idempotency_expiry)));
+      const std::int64_t cutoff = millis(now - options_.idempotency_ttl);
+      for (it->Seek(idem_lower_); it->Valid(); it->Next()) {
+        const auto k = it->key();
+        if (k.size() < 8) continue;
+        const auto at = static_cast<std::int64_t>(get_u64(std::string_view(k.data(), 8)));
+        const std::string_view rkey(k.data() + 8, k.size() - 8);
+        if (count <= options_.idempotency_max_entries && at >= cutoff) break;
+        if (rkey == key) continue;  // replaced by the record being stored
+        wb.Delete(db_->cf(cf_idempotency_expiry), k);
+        wb.Delete(db_->cf(cf_idempotency), rocksdb::Slice(rkey.data(), rkey.size()));
+        --count;
+        last_deleted = k.ToString();
+      }
+      if (!it->status().ok()) return to_error(it->status());
+    }
+    wb.Put(db_->cf(cf_meta), meta_idempotency_count, position_key(count));
+    const auto s = db_->db->Write(sync_options(), &wb);
+    if (!s.ok()) return to_error(s);
+    idem_count_ = count;
+    if (!last_deleted.empty()) idem_lower_ = std::move(last_deleted);
+    if (new_expiry < idem_lower_) idem_lower_ = new_expiry;
+    return {};
+  }
+
+  // ---- snapshots ----
+
+  std::error_code store_snapshot(std::string_view stream_id, std::uint64_t version,
+                                 std::string state) override {
+    if (stream_id.empty()) return make_error_code(errc::invalid_argument);
+    if (options_.read_only) return make_error_code(errc::closed);
+    std::string v;
+    v.reserve(8 + state.size());
+    put_u64(v, version);
+    v += state;
+    // Not synced: a snapshot is a cache of the fold; losing one costs a longer load.
+    const auto s = db_->db->Put(rocksdb::WriteOptions(), db_->cf(cf_snapshots), stream_id, v);
+    return s.ok() ? std::error_code() : to_error(s);
+  }
+
+  result<std::optional<std::pair<std::uint64_t, std::string>>> load_snapshot(
+      std::string_view stream_id) override {
+    using snap = std::pair<std::uint64_t, std::string>;
+    std::string v;
+    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_snapshots), stream_id, &v);
+    if (s.IsNotFound()) return std::optional<snap>();
+    if (!s.ok()) return to_error(s);
+    if (v.size() < 8) return make_error_code(errc::corruption);
+    return std::optional<snap>(snap{get_u64(v), v.substr(8)});
+  }
+
+  store_stats stats() const override { return pipeline_ ? pipeline_->stats() : store_stats{}; }
+
+  void set_commit_observer(commit_observer observer) override {
+    if (pipeline_) pipeline_->set_commit_observer(std::move(observer));
+  }
+
+  void stop() override {
+    if (pipeline_) pipeline_->stop();
+    signal_->close();
+  }
+
+ private:
+  rocksdb::WriteOptions sync_options() const {
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.mode == durability::fsync;
+    return wo;
+  }
+
+  stream_state stream_of(std::string_view stream_id) {
+    if (pipeline_) return pipeline_->stream(stream_id);
+    const auto it = ro_streams_.find(stream_id);
+    return it == ro_streams_.end() ? stream_state{} : it->second;
+  }
+
+  std::error_code multi_get(rocksdb::ColumnFamilyHandle* cf, const std::vector<std::string>& keys,
+                            std::vector<std::string>& values) {
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), cf);
+    const auto statuses = db_->db->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+    for (const auto& s : statuses) {
+      if (s.IsNotFound()) return make_error_code(errc::corruption);  // index says it exists
+      if (!s.ok()) return to_error(s);
+    }
+    return {};
+  }
+
+  // Events at the given positions, in that order: tail cache first, the rest in one MultiGet.
+  result<std::vector<recorded_event>> read_positions(const std::vector<std::uint64_t>& positions) {
+    std::vector<recorded_event> out(positions.size());
+    std::vector<std::size_t> missing;
+    for (std::size_t i = 0; i < positions.size(); ++i)
+      if (!tail_.get(positions[i], out[i])) missing.push_back(i);
+    if (missing.empty()) return out;
+    std::vector<std::string> keys;
+    keys.reserve(missing.size());
+    for (auto i : missing)
+      keys.push_back(position_key(positions[i]));
+    std::vector<std::string> values;
+    if (auto ec = multi_get(db_->cf(cf_events), keys, values); ec) return ec;
+    for (std::size_t j = 0; j < missing.size(); ++j) {
+      auto rec = to_recorded_event(std::move(values[j]));
+      if (!rec || rec->position != positions[missing[j]]) return make_error_code(errc::corruption);
+      out[missing[j]] = std::move(*rec);
+    }
+    return out;
+  }
+
+  // Loads what the writer keeps in memory: head, stream heads, claims, the id filter, the
+  // idempotency count.
+  std::error_code load(pipeline_state& st) {
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->cf(cf_events)));
+      it->SeekToLast();
+      if (it->Valid()) {
+        if (it->key().size() != 8) return make_error_code(errc::corruption);
+        st.head = get_u64(std::string_view(it->key().data(), 8));
+      }
+      if (!it->status().ok()) return to_error(it->status());
+    }
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->cf(cf_streams)));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        if (it->value().size() != 16) return make_error_code(errc::corruption);
+        const std::string_view v(it->value().data(), 16);
+        st.streams.emplace(it->key().ToString(), stream_state{get_u64(v), get_u64(v.substr(8))});
+      }
+      if (!it->status().ok()) return to_error(it->status());
+    }
+    if (options_.read_only) return {};
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->cf(cf_unique)));
+      for (it->SeekToFirst(); it->Valid(); it->Next())
+        st.claims.emplace(it->key().ToString(), it->value().ToString());
+      if (!it->status().ok()) return to_error(it->status());
+    }
+    {
+      std::size_t n = 0;
+      std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->cf(cf_event_ids)));
+      for (it->SeekToFirst(); it->Valid(); it->Next())
+        ++n;
+      if (!it->status().ok()) return to_error(it->status());
+      st.filter = id_filter(std::max<std::size_t>(n + n / 2, 1u << 16));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        if (it->key().size() != 16) return make_error_code(errc::corruption);
+        uuid_bytes id;
+        std::copy_n(reinterpret_cast<const std::uint8_t*>(it->key().data()), 16, id.begin());
+        st.filter.insert(id);
+      }
+      if (!it->status().ok()) return to_error(it->status());
+    }
+    {
+      std::string v;
+      const auto s =
+          db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_meta), meta_idempotency_count, &v);
+      if (s.ok() && v.size() == 8) idem_count_ = get_u64(v);
+      if (!s.ok() && !s.IsNotFound()) return to_error(s);
+    }
+    return {};
+  }
+
+  // ---- pipeline_backend ----
+
+  result<std::optional<id_location>> find_event_id(const uuid_bytes& id) override {
+    std::string v;
+    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_event_ids),
+                                rocksdb::Slice(reinterpret_cast<const char*>(id.data()), 16), &v);
+    if (s.IsNotFound()) return std::optional<id_location>();
+    if (!s.ok()) return to_error(s);
+    if (v.size() < 16) return make_error_code(errc::corruption);
+    return std::optional<id_location>(
+        id_location{v.substr(16), get_u64(v), get_u64(std::string_view(v).substr(8))});
+  }
+
+  std::error_code write(const commit_batch& b) override {
+    if (needs_recovery_) {
+      if (auto ec = recover(); ec) return ec;
+    }
+    rocksdb::WriteBatch wb;
+    std::string pos;
+    for (std::size_t i = 0; i < b.events.size(); ++i) {
+      const auto& e = b.events[i];
+      pos = position_key(e.position);
+      wb.Put(db_->cf(cf_events), pos, e.envelope_json);
+      wb.Put(db_->cf(cf_stream_index), stream_index_key(e.stream_id, e.version), pos);
+      wb.Put(db_->cf(cf_event_ids),
+             rocksdb::Slice(reinterpret_cast<const char*>(b.event_uuids[i].data()), 16),
+             event_id_value(e.position, e.version, e.stream_id));
+    }
+    for (const auto& [id, s] : b.streams)
+      wb.Put(db_->cf(cf_streams), id, stream_head_value(s.version, s.last_position));
+    for (const auto& [value, owner] : b.claims) {
+      if (owner) {
+        wb.Put(db_->cf(cf_unique), value, *owner);
+      } else {
+        wb.Delete(db_->cf(cf_unique), value);
+      }
+    }
+    const auto s = db_->db->Write(sync_options(), &wb);
+    if (!s.ok()) {
+      needs_recovery_ = true;
+      return unavailable();
+    }
+    return {};
+  }
+
+  // After a failed write RocksDB refuses writes until Resume(). The failed batch may sit in the
+  // current WAL (written but not synced, or synced but not applied); its positions are about to
+  // be reused, so flush every memtable first: the old WAL becomes obsolete and that record can
+  // never be replayed over the batches that reuse its positions.
+  std::error_code recover() {
+    auto s = db_->db->Resume();
+    if (!s.ok()) return unavailable();
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    s = db_->db->Flush(fo, db_->handles);
+    if (!s.ok()) return unavailable();
+    needs_recovery_ = false;
+    return {};
+  }
+
+  void publish(commit_batch& b) override {
+    const std::uint64_t head = b.events.back().position;
+    tail_.append(b.events);
+    signal_->publish(head);
+  }
+
+  rocksdb_options options_;
+  std::shared_ptr<rocksdb::FileSystem> fs_;
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<open_db> db_;
+  std::string secondary_dir_;
+  std::shared_ptr<commit_signal> signal_;
+  tail_cache tail_;
+  std::unique_ptr<append_pipeline> pipeline_;
+  string_map<stream_state> ro_streams_;  // read-only mode: heads as of open
+  bool needs_recovery_ = false;          // writer thread only
+
+  std::mutex idem_mu_;
+  std::uint64_t idem_count_ = 0;
+  std::string idem_lower_;
+};
+
+}  // namespace detail
+
+result<std::unique_ptr<event_store>> open_rocksdb_store(const rocksdb_options& options) {
+  if (options.path.empty()) return make_error_code(errc::invalid_argument);
+  auto store = std::make_unique<detail::rocksdb_store>(options);
+  if (auto ec = store->open(); ec) return ec;
+  return std::unique_ptr<event_store>(std::move(store));
+}
+
+}  // namespace tenant::eventstore
