@@ -77,7 +77,7 @@ std::optional<error> plan_change(plan_tier from, plan_tier target, std::uint32_t
   plan_downgraded e{from, target, std::nullopt};
   if (limit && profile.settings.max_seats && *profile.settings.max_seats > *limit)
     e.max_seats = *limit;
-  out.emplace_back(std::move(e));
+  out.emplace_back(e);
   return std::nullopt;
 }
 

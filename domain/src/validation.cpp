@@ -262,7 +262,9 @@ validation_outcome validate_profile(const raw_profile& raw, const validation_rul
 
   // plan: one of the tiers; required by the /api/v1 dialect, defaulted by TMS.
   std::optional<plan_tier> plan;
-  if (auto text = check.text("plan", raw.plan, text_max_length, rules.require_plan, ok)) {
+  // No length limit of its own: anything that is not a tier name is "invalid".
+  if (auto text = check.text("plan", raw.plan, std::numeric_limits<std::size_t>::max(),
+                             rules.require_plan, ok)) {
     plan = parse_plan(*text);
     if (!plan) check.add("plan", "The selected plan is invalid.");
   } else if (ok && !rules.require_plan) {

@@ -46,7 +46,6 @@ using namespace tenant::domain;
 // no reader (simdjson included) accepts. Such bytes cannot come from the JSON APIs, but the log
 // must stay readable whatever a caller passes, so ill-formed sequences become U+FFFD.
 std::string utf8_safe(std::string_view s) {
-  if (simdjson::validate_utf8(s.data(), s.size())) return std::string(s);
   std::string out;
   out.reserve(s.size() + 8);
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -89,6 +88,8 @@ std::string utf8_safe(std::string_view s) {
 }
 
 json::value str(std::string_view s) {
+  if (simdjson::validate_utf8(s.data(), s.size()))  // the usual case: no intermediate copy
+    return json::value(json::string_view(s.data(), s.size()));
   return json::value(json::string_view(utf8_safe(s)));
 }
 
