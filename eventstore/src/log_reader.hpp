@@ -73,6 +73,10 @@ class tail_cache {
   /// `from` is older than the cache (the caller reads RocksDB).
   bool read(std::uint64_t from, std::size_t limit, std::uint64_t to,
             std::vector<recorded_event>& out) const;
+  void clear() {
+    std::unique_lock lk(mu_);
+    events_.clear();
+  }
   /// The event at a position, when cached.
   bool get(std::uint64_t position, recorded_event& out) const;
 

@@ -114,6 +114,18 @@ store_stats append_pipeline::stats() const {
       batches_.load(std::memory_order_relaxed), failed_.load(std::memory_order_relaxed)};
 }
 
+void append_pipeline::reset_state(pipeline_state state) {
+  {
+    std::unique_lock lk(state_mu_);
+    streams_ = std::move(state.streams);
+    claims_ = std::move(state.claims);
+  }
+  head_ = state.head;
+  filter_ = std::move(state.filter);
+  recent_ids_.clear();
+  recent_order_.clear();
+}
+
 void append_pipeline::set_commit_observer(commit_observer observer) {
   auto p = std::make_shared<const commit_observer>(std::move(observer));
   std::lock_guard lk(observer_mu_);

@@ -118,6 +118,11 @@ class append_pipeline {
   store_stats stats() const;
   void set_commit_observer(commit_observer observer);
 
+  /// Replaces the in-memory state with one reloaded from storage. Writer thread only: called by
+  /// the backend from inside write() (which then fails its batch, validated against the old
+  /// state) when recovery found the log changed under it.
+  void reset_state(pipeline_state state);
+
   /// Validation shared with nothing else: exposed for tests of bad input.
   static std::optional<append_error> validate(append_request& request,
                                               std::vector<uuid_bytes>& ids);

@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
@@ -49,6 +50,18 @@ rocksdb::ColumnFamilyOptions cf_options(column c, const std::shared_ptr<rocksdb:
   return o;
 }
 
+// The store recovers from write errors itself (rocksdb_store.cpp: probe, Resume, flush, reopen)
+// from its writer thread. RocksDB's own background recovery would race with it, and a failed
+// automatic attempt escalates the error to fatal, so it is switched off.
+class manual_recovery final : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "tenant_manual_recovery"; }
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 }  // namespace
 
 result<std::unique_ptr<open_db>> open_layout(const rocksdb_open_options& oo) {
@@ -63,6 +76,7 @@ result<std::unique_ptr<open_db>> open_layout(const rocksdb_open_options& oo) {
   dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   if (oo.env) dbo.env = oo.env;
   if (oo.read_only) dbo.max_open_files = -1;  // required by secondary instances
+  dbo.listeners.push_back(std::make_shared<manual_recovery>());
 
   auto cache = rocksdb::NewLRUCache(std::max<std::size_t>(oo.block_cache_bytes, 1u << 20));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;

@@ -61,11 +61,11 @@ class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
     return FSWritableFileOwnerWrapper::Flush(o, g);
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
-    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
+    if (failing() || fault_->fail_syncs.load()) return rocksdb::IOStatus::IOError("injected");
     return FSWritableFileOwnerWrapper::Sync(o, g);
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
-    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
+    if (failing() || fault_->fail_syncs.load()) return rocksdb::IOStatus::IOError("injected");
     return FSWritableFileOwnerWrapper::Fsync(o, g);
   }
 
@@ -162,7 +162,10 @@ class rocksdb_store final : public event_store, private pipeline_backend {
       std::unique_lock lk(signal_->reader_mu);
       signal_->reader = nullptr;
     }
-    db_.reset();
+    {
+      std::unique_lock lk(db_mu_);
+      db_.reset();
+    }
     if (!secondary_dir_.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(secondary_dir_, ec);
@@ -170,27 +173,21 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   }
 
   std::error_code open() {
-    rocksdb_open_options oo;
-    oo.path = options_.path;
-    oo.block_cache_bytes = options_.block_cache_bytes;
-    oo.read_only = options_.read_only;
     if (options_.fault) {
       fs_ = std::make_shared<faulty_fs>(options_.fault);
       env_ = rocksdb::NewCompositeEnv(fs_);
-      oo.env = env_.get();
     }
     if (options_.read_only) {
       char tmpl[] = "/tmp/tenant-eventstore-ro-XXXXXX";
       if (!mkdtemp(tmpl)) return unavailable();
       secondary_dir_ = tmpl;
-      oo.secondary_path = secondary_dir_;
     }
-    auto db = open_layout(oo);
+    auto db = open_layout(layout_options());
     if (!db) return db.error();
     db_ = std::move(*db);
 
     pipeline_state st;
-    if (auto ec = load(st); ec) return ec;
+    if (auto ec = load(st, &idem_count_); ec) return ec;
     signal_->publish(st.head);
     {
       std::unique_lock lk(signal_->reader_mu);
@@ -226,6 +223,8 @@ class rocksdb_store final : public event_store, private pipeline_backend {
                                                   std::uint64_t from_version, std::size_t limit,
                                                   direction dir) override {
     std::vector<recorded_event> out;
+    auto db = acquire();
+    if (!db) return unavailable();
     const auto head = stream_of(stream_id);
     if (limit == 0 || head.version == 0) return out;
     std::uint64_t first, last;  // inclusive version range, in reading order below
@@ -244,7 +243,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     for (std::uint64_t v = first; v <= last; ++v)
       keys.push_back(stream_index_key(stream_id, v));
     std::vector<std::string> values;
-    auto st = multi_get(db_->cf(cf_stream_index), keys, values);
+    auto st = multi_get(*db, db->cf(cf_stream_index), keys, values);
     if (st) return st;
     std::vector<std::uint64_t> positions;
     positions.reserve(values.size());
@@ -252,7 +251,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
       if (v.size() != 8) return make_error_code(errc::corruption);
       positions.push_back(get_u64(v));
     }
-    auto events = read_positions(positions);
+    auto events = read_positions(*db, positions);
     if (!events) return events.error();
     out = std::move(*events);
     if (dir == direction::backward) std::reverse(out.begin(), out.end());
@@ -267,13 +266,15 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     if (limit == 0 || from > head) return out;
     const std::uint64_t to = from + std::min<std::uint64_t>(limit - 1, head - from);
     if (tail_.read(from, limit, to, out)) return out;
+    auto db = acquire();
+    if (!db) return unavailable();
 
     rocksdb::ReadOptions ro;
     const std::string upper = position_key(to + 1);
     rocksdb::Slice upper_slice(upper);
     ro.iterate_upper_bound = &upper_slice;
     if (to - from > 256) ro.readahead_size = 2u << 20;
-    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(ro, db_->cf(cf_events)));
+    std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(ro, db->cf(cf_events)));
     out.reserve(static_cast<std::size_t>(to - from + 1));
     std::uint64_t expected = from;
     for (it->Seek(position_key(from)); it->Valid(); it->Next()) {
@@ -301,8 +302,10 @@ class rocksdb_store final : public event_store, private pipeline_backend {
 
   result<std::optional<std::string>> unique_owner(std::string_view value) override {
     if (pipeline_) return pipeline_->claim_owner(value);
+    auto db = acquire();
+    if (!db) return unavailable();
     std::string owner;
-    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_unique), value, &owner);
+    const auto s = db->db->Get(rocksdb::ReadOptions(), db->cf(cf_unique), value, &owner);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return to_error(s);
     return std::optional<std::string>(std::move(owner));
@@ -311,10 +314,12 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   result<std::optional<recorded_event>> read_event(std::string_view event_id) override {
     const auto id = domain::uuid::parse(event_id);
     if (!id) return std::optional<recorded_event>();
-    auto loc = find_event_id(id->bytes);
+    auto db = acquire();
+    if (!db) return unavailable();
+    auto loc = find_event_id_in(*db, id->bytes);
     if (!loc) return loc.error();
     if (!*loc || (*loc)->position > signal_->head()) return std::optional<recorded_event>();
-    auto events = read_positions({(*loc)->position});
+    auto events = read_positions(*db, {(*loc)->position});
     if (!events) return events.error();
     return std::optional<recorded_event>(std::move(events->front()));
   }
@@ -328,8 +333,10 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   // ---- checkpoints ----
 
   result<std::optional<std::uint64_t>> load_checkpoint(std::string_view name) override {
+    auto db = acquire();
+    if (!db) return unavailable();
     std::string v;
-    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_checkpoints), name, &v);
+    const auto s = db->db->Get(rocksdb::ReadOptions(), db->cf(cf_checkpoints), name, &v);
     if (s.IsNotFound()) return std::optional<std::uint64_t>();
     if (!s.ok()) return to_error(s);
     if (v.size() != 8) return make_error_code(errc::corruption);
@@ -339,16 +346,20 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   std::error_code store_checkpoint(std::string_view name, std::uint64_t position) override {
     if (name.empty()) return make_error_code(errc::invalid_argument);
     if (options_.read_only) return make_error_code(errc::closed);
+    auto db = acquire();
+    if (!db) return unavailable();
     const auto s =
-        db_->db->Put(sync_options(), db_->cf(cf_checkpoints), name, position_key(position));
+        db->db->Put(sync_options(), db->cf(cf_checkpoints), name, position_key(position));
     return s.ok() ? std::error_code() : to_error(s);
   }
 
   // ---- idempotency ----
 
   result<std::optional<idempotency_record>> load_idempotency(std::string_view key) override {
+    auto db = acquire();
+    if (!db) return unavailable();
     std::string v;
-    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_idempotency), key, &v);
+    const auto s = db->db->Get(rocksdb::ReadOptions(), db->cf(cf_idempotency), key, &v);
     if (s.IsNotFound()) return std::optional<idempotency_record>();
     if (!s.ok()) return to_error(s);
     auto rec = decode_idempotency(v);
@@ -362,22 +373,24 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     if (key.empty()) return make_error_code(errc::invalid_argument);
     if (options_.read_only) return make_error_code(errc::closed);
     std::lock_guard lk(idem_mu_);
+    auto db = acquire();
+    if (!db) return unavailable();
     const auto now = options_.clock();
     if (record.stored_at == domain::clock_time{}) record.stored_at = now;
     rocksdb::WriteBatch wb;
     std::uint64_t count = idem_count_;
     std::string old;
-    const auto gs = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_idempotency), key, &old);
+    const auto gs = db->db->Get(rocksdb::ReadOptions(), db->cf(cf_idempotency), key, &old);
     if (!gs.ok() && !gs.IsNotFound()) return to_error(gs);
     if (gs.ok()) {
       if (const auto prev = decode_idempotency(old))
-        wb.Delete(db_->cf(cf_idempotency_expiry), expiry_key(millis(prev->stored_at), key));
+        wb.Delete(db->cf(cf_idempotency_expiry), expiry_key(millis(prev->stored_at), key));
     } else {
       ++count;
     }
     const std::string new_expiry = expiry_key(millis(record.stored_at), key);
-    wb.Put(db_->cf(cf_idempotency), key, encode_idempotency(record));
-    wb.Put(db_->cf(cf_idempotency_expiry), new_expiry, rocksdb::Slice());
+    wb.Put(db->cf(cf_idempotency), key, encode_idempotency(record));
+    wb.Put(db->cf(cf_idempotency_expiry), new_expiry, rocksdb::Slice());
 
     // Evict expired records and, over the bound, the oldest ones. The scan starts at the last
     // evicted key (idem_lower_, "" = the start) so earlier evictions' tombstones are not walked
@@ -387,8 +400,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
       rocksdb::ReadOptions ro;
       rocksdb::Slice lower_slice(idem_lower_);
       ro.iterate_lower_bound = &lower_slice;
-      std::unique_ptr<rocksdb::Iterator> it(
-          db_->db->NewIterator(ro, db_->cf(cf_idempotency_expiry)));
+      std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(ro, db->cf(cf_idempotency_expiry)));
       const std::int64_t cutoff = millis(now - options_.idempotency_ttl);
       for (it->Seek(idem_lower_); it->Valid(); it->Next()) {
         const auto k = it->key();
@@ -397,15 +409,15 @@ class rocksdb_store final : public event_store, private pipeline_backend {
         const std::string_view rkey(k.data() + 8, k.size() - 8);
         if (count <= options_.idempotency_max_entries && at >= cutoff) break;
         if (rkey == key) continue;  // replaced by the record being stored
-        wb.Delete(db_->cf(cf_idempotency_expiry), k);
-        wb.Delete(db_->cf(cf_idempotency), rocksdb::Slice(rkey.data(), rkey.size()));
+        wb.Delete(db->cf(cf_idempotency_expiry), k);
+        wb.Delete(db->cf(cf_idempotency), rocksdb::Slice(rkey.data(), rkey.size()));
         --count;
         last_deleted = k.ToString();
       }
       if (!it->status().ok()) return to_error(it->status());
     }
-    wb.Put(db_->cf(cf_meta), meta_idempotency_count, position_key(count));
-    const auto s = db_->db->Write(sync_options(), &wb);
+    wb.Put(db->cf(cf_meta), meta_idempotency_count, position_key(count));
+    const auto s = db->db->Write(sync_options(), &wb);
     if (!s.ok()) return to_error(s);
     idem_count_ = count;
     if (!last_deleted.empty()) idem_lower_ = std::move(last_deleted);
@@ -423,16 +435,20 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     v.reserve(8 + state.size());
     put_u64(v, version);
     v += state;
+    auto db = acquire();
+    if (!db) return unavailable();
     // Not synced: a snapshot is a cache of the fold; losing one costs a longer load.
-    const auto s = db_->db->Put(rocksdb::WriteOptions(), db_->cf(cf_snapshots), stream_id, v);
+    const auto s = db->db->Put(rocksdb::WriteOptions(), db->cf(cf_snapshots), stream_id, v);
     return s.ok() ? std::error_code() : to_error(s);
   }
 
   result<std::optional<std::pair<std::uint64_t, std::string>>> load_snapshot(
       std::string_view stream_id) override {
     using snap = std::pair<std::uint64_t, std::string>;
+    auto db = acquire();
+    if (!db) return unavailable();
     std::string v;
-    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_snapshots), stream_id, &v);
+    const auto s = db->db->Get(rocksdb::ReadOptions(), db->cf(cf_snapshots), stream_id, &v);
     if (s.IsNotFound()) return std::optional<snap>();
     if (!s.ok()) return to_error(s);
     if (v.size() < 8) return make_error_code(errc::corruption);
@@ -463,11 +479,27 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     return it == ro_streams_.end() ? stream_state{} : it->second;
   }
 
-  std::error_code multi_get(rocksdb::ColumnFamilyHandle* cf, const std::vector<std::string>& keys,
+  // A shared hold on the database: readers keep it while they use it, the writer swaps the
+  // database under the exclusive lock when recovery reopens it.
+  struct db_ref {
+    std::shared_lock<std::shared_mutex> lock;
+    open_db* db = nullptr;
+    explicit operator bool() const { return db != nullptr; }
+    open_db* operator->() const { return db; }
+    open_db& operator*() const { return *db; }
+  };
+  db_ref acquire() const {
+    std::shared_lock lk(db_mu_);
+    open_db* p = db_.get();
+    return db_ref{std::move(lk), p};
+  }
+
+  std::error_code multi_get(open_db& db, rocksdb::ColumnFamilyHandle* cf,
+                            const std::vector<std::string>& keys,
                             std::vector<std::string>& values) {
     std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
     std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), cf);
-    const auto statuses = db_->db->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+    const auto statuses = db.db->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
     for (const auto& s : statuses) {
       if (s.IsNotFound()) return make_error_code(errc::corruption);  // index says it exists
       if (!s.ok()) return to_error(s);
@@ -476,7 +508,8 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   }
 
   // Events at the given positions, in that order: tail cache first, the rest in one MultiGet.
-  result<std::vector<recorded_event>> read_positions(const std::vector<std::uint64_t>& positions) {
+  result<std::vector<recorded_event>> read_positions(open_db& db,
+                                                     const std::vector<std::uint64_t>& positions) {
     std::vector<recorded_event> out(positions.size());
     std::vector<std::size_t> missing;
     for (std::size_t i = 0; i < positions.size(); ++i)
@@ -487,7 +520,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     for (auto i : missing)
       keys.push_back(position_key(positions[i]));
     std::vector<std::string> values;
-    if (auto ec = multi_get(db_->cf(cf_events), keys, values); ec) return ec;
+    if (auto ec = multi_get(db, db.cf(cf_events), keys, values); ec) return ec;
     for (std::size_t j = 0; j < missing.size(); ++j) {
       auto rec = to_recorded_event(std::move(values[j]));
       if (!rec || rec->position != positions[missing[j]]) return make_error_code(errc::corruption);
@@ -498,7 +531,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
 
   // Loads what the writer keeps in memory: head, stream heads, claims, the id filter, the
   // idempotency count.
-  std::error_code load(pipeline_state& st) {
+  std::error_code load(pipeline_state& st, std::uint64_t* idempotency_count = nullptr) {
     rocksdb::ReadOptions ro;
     ro.fill_cache = false;
     {
@@ -545,7 +578,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
       std::string v;
       const auto s =
           db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_meta), meta_idempotency_count, &v);
-      if (s.ok() && v.size() == 8) idem_count_ = get_u64(v);
+      if (s.ok() && v.size() == 8 && idempotency_count) *idempotency_count = get_u64(v);
       if (!s.ok() && !s.IsNotFound()) return to_error(s);
     }
     return {};
@@ -554,9 +587,15 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   // ---- pipeline_backend ----
 
   result<std::optional<id_location>> find_event_id(const uuid_bytes& id) override {
+    auto db = acquire();
+    if (!db) return unavailable();
+    return find_event_id_in(*db, id);
+  }
+
+  result<std::optional<id_location>> find_event_id_in(open_db& db, const uuid_bytes& id) {
     std::string v;
-    const auto s = db_->db->Get(rocksdb::ReadOptions(), db_->cf(cf_event_ids),
-                                rocksdb::Slice(reinterpret_cast<const char*>(id.data()), 16), &v);
+    const auto s = db.db->Get(rocksdb::ReadOptions(), db.cf(cf_event_ids),
+                              rocksdb::Slice(reinterpret_cast<const char*>(id.data()), 16), &v);
     if (s.IsNotFound()) return std::optional<id_location>();
     if (!s.ok()) return to_error(s);
     if (v.size() < 16) return make_error_code(errc::corruption);
@@ -597,18 +636,70 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   }
 
   // After a failed write RocksDB refuses writes until Resume(). The failed batch may sit in the
-  // current WAL (written but not synced, or synced but not applied); its positions are about to
-  // be reused, so flush every memtable first: the old WAL becomes obsolete and that record can
-  // never be replayed over the batches that reuse its positions.
+  // current WAL (written but not synced, or synced but not applied) while its positions are about
+  // to be reused, so recovery must leave no WAL that could replay it over later batches:
+  // 1. a probe file is written and synced first: while the disk is still full nothing else is
+  //    tried (a failed Resume can turn a recoverable error into a fatal one);
+  // 2. Resume(), then flush every column family: the old WAL becomes obsolete;
+  // 3. if RocksDB still refuses (fatal errors cannot be resumed), close and reopen the
+  //    database. Reopening replays the WAL; if the failed batch was complete in it, it is now
+  //    part of the log: the in-memory state is reloaded and the current batch (validated
+  //    against the old state) fails, so its appends are retried against the new one. Readers
+  //    wait on db_mu_ during the swap and get storage_unavailable if the reopen fails.
   std::error_code recover() {
-    auto s = db_->db->Resume();
-    if (!s.ok()) return unavailable();
-    rocksdb::FlushOptions fo;
-    fo.wait = true;
-    s = db_->db->Flush(fo, db_->handles);
-    if (!s.ok()) return unavailable();
+    if (!probe_disk()) return unavailable();
+    if (db_) {
+      auto s = db_->db->Resume();
+      if (s.ok()) {
+        rocksdb::FlushOptions fo;
+        fo.wait = true;
+        s = db_->db->Flush(fo, db_->handles);
+      }
+      if (s.ok()) {
+        needs_recovery_ = false;
+        return {};
+      }
+    }
+    {
+      std::unique_lock lk(db_mu_);
+      db_.reset();
+      auto db = open_layout(layout_options());
+      if (!db) return unavailable();
+      db_ = std::move(*db);
+    }
+    pipeline_state st;
+    if (auto ec = load(st); ec) return unavailable();
     needs_recovery_ = false;
-    return {};
+    if (st.head == signal_->head()) return {};
+    const std::uint64_t head = st.head;
+    tail_.clear();
+    pipeline_->reset_state(std::move(st));
+    signal_->publish(head);
+    return unavailable();
+  }
+
+  // Writes and syncs a small file beside the database through the store's file system.
+  bool probe_disk() {
+    auto fs = fs_ ? fs_ : rocksdb::FileSystem::Default();
+    const std::string name = options_.path + "/RECOVERY_PROBE";
+    rocksdb::IOOptions io;
+    std::unique_ptr<rocksdb::FSWritableFile> file;
+    if (!fs->NewWritableFile(name, rocksdb::FileOptions(), &file, nullptr).ok()) return false;
+    const std::string block(4096, '\0');
+    const bool ok = file->Append(block, io, nullptr).ok() && file->Sync(io, nullptr).ok();
+    file->Close(io, nullptr).PermitUncheckedError();
+    fs->DeleteFile(name, io, nullptr).PermitUncheckedError();
+    return ok;
+  }
+
+  rocksdb_open_options layout_options() const {
+    rocksdb_open_options oo;
+    oo.path = options_.path;
+    oo.block_cache_bytes = options_.block_cache_bytes;
+    oo.read_only = options_.read_only;
+    oo.env = env_.get();
+    oo.secondary_path = secondary_dir_;
+    return oo;
   }
 
   void publish(commit_batch& b) override {
@@ -620,6 +711,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   rocksdb_options options_;
   std::shared_ptr<rocksdb::FileSystem> fs_;
   std::unique_ptr<rocksdb::Env> env_;
+  mutable std::shared_mutex db_mu_;  // guards db_ itself; see db_ref
   std::unique_ptr<open_db> db_;
   std::string secondary_dir_;
   std::shared_ptr<commit_signal> signal_;

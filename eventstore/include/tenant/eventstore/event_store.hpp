@@ -239,10 +239,12 @@ class event_store {
   virtual void stop() = 0;
 };
 
-/// Test hook: while `fail_writes` is true every file write and sync of the RocksDB store fails
-/// with an I/O error, as on a full disk (fault-injection tests only; reads still work).
+/// Test hook (fault-injection tests only; reads still work): while `fail_writes` is true every
+/// file creation, write and sync of the RocksDB store fails as on a full disk; while
+/// `fail_syncs` is true only syncs fail (data reaches the OS, the sync reports an I/O error).
 struct write_fault {
   std::atomic<bool> fail_writes{false};
+  std::atomic<bool> fail_syncs{false};
 };
 
 /// Clock of the store (idempotency expiry, default occurred_at); injectable for tests.

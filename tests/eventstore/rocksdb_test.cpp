@@ -1,0 +1,405 @@
+// What only the RocksDB store has: the on-disk contract, reopening, write faults, read-only
+// opens beside a running writer, and verify.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <map>
+#include <thread>
+
+#include "tenant/eventstore/event_store.hpp"
+#include "tenant/eventstore/verify.hpp"
+#include "test_support.hpp"
+
+namespace tenant::eventstore {
+namespace {
+
+using namespace std::chrono_literals;
+using test::append_sync;
+using test::make_event;
+using test::make_request;
+using test::one_event;
+
+class RocksdbStore : public ::testing::Test {
+ protected:
+  std::string path() const { return (dir_.path() / "eventstore").string(); }
+
+  std::unique_ptr<event_store> open(rocksdb_options o = {}) {
+    o.path = path();
+    auto s = open_rocksdb_store(o);
+    EXPECT_TRUE(s.has_value()) << s.error().message();
+    return s ? std::move(*s) : nullptr;
+  }
+
+  // The raw database, every column family open (for layout checks and corruption).
+  struct raw_db {
+    std::unique_ptr<rocksdb::DB> db;
+    std::map<std::string, rocksdb::ColumnFamilyHandle*> cf;
+    ~raw_db() {
+      for (auto& [n, h] : cf)
+        db->DestroyColumnFamilyHandle(h);
+    }
+  };
+  std::unique_ptr<raw_db> open_raw() {
+    std::vector<std::string> names;
+    EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const auto& n : names)
+      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    const auto s = rocksdb::DB::Open(rocksdb::DBOptions(), path(), cfs, &handles, &db);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    auto out = std::make_unique<raw_db>();
+    out->db.reset(db);
+    for (std::size_t i = 0; i < names.size(); ++i)
+      out->cf[names[i]] = handles[i];
+    return out;
+  }
+
+  static std::string be64(std::uint64_t v) {
+    std::string k;
+    for (int i = 7; i >= 0; --i)
+      k.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    return k;
+  }
+
+  test::temp_dir dir_;
+};
+
+TEST_F(RocksdbStore, EventsColumnFamilyHoldsEnvelopesKeyedByBigEndianPosition) {
+  std::vector<recorded_event> written;
+  {
+    auto s = open();
+    for (int i = 0; i < 300; ++i)
+      ASSERT_TRUE(append_sync(*s, one_event("tn_" + std::to_string(i % 7))));
+    written = s->read_all(1, 1000).value();
+  }
+  ASSERT_EQ(written.size(), 300u);
+  auto raw = open_raw();
+  ASSERT_TRUE(raw->cf.contains("events"));
+  std::unique_ptr<rocksdb::Iterator> it(
+      raw->db->NewIterator(rocksdb::ReadOptions(), raw->cf["events"]));
+  std::uint64_t pos = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ++pos;
+    ASSERT_EQ(it->key().ToString(), be64(pos));  // 256 sorts after 255: big-endian
+    EXPECT_EQ(it->value().ToString(), written[pos - 1].envelope_json);
+  }
+  EXPECT_EQ(pos, 300u);
+}
+
+TEST_F(RocksdbStore, ReopenKeepsEventsHeadsClaimsAndEventIdIdempotency) {
+  rocksdb_options o;
+  o.event_id_cache_entries = 1;  // replays below must find ids through the filter and RocksDB
+  const auto first =
+      make_request("tn_a", expected_version::no_stream(), {make_event(), make_event()});
+  {
+    auto s = open(o);
+    auto r = first;
+    r.claims.push_back({unique_claim::op::claim, "acme.com"});
+    ASSERT_TRUE(append_sync(*s, r));
+    for (int i = 0; i < 50; ++i)
+      ASSERT_TRUE(append_sync(*s, one_event("tn_b")));
+    ASSERT_FALSE(s->store_checkpoint("p", 10));
+  }
+  auto s = open(o);
+  EXPECT_EQ(s->head(), 52u);
+  EXPECT_EQ(s->stream_version("tn_a").value(), 2u);
+  EXPECT_EQ(s->stream_version("tn_b").value(), 50u);
+  EXPECT_EQ(s->read_stream_head("tn_b").value().last_position, 52u);
+  EXPECT_EQ(s->unique_owner("acme.com").value(), std::optional<std::string>("tn_a"));
+  EXPECT_EQ(s->load_checkpoint("p").value(), std::optional<std::uint64_t>(10));
+
+  const auto replay = append_sync(*s, first);
+  ASSERT_TRUE(replay.has_value()) << replay.error().detail;
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->first_position, 1u);
+  EXPECT_EQ(replay->last_position, 2u);
+  auto elsewhere = first;
+  elsewhere.stream_id = "tn_c";
+  const auto dup = append_sync(*s, elsewhere);
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_EQ(dup.error().code, errc::duplicate_event_id);
+
+  auto claim = one_event("tn_c");
+  claim.claims.push_back({unique_claim::op::claim, "acme.com"});
+  const auto taken = append_sync(*s, claim);
+  ASSERT_FALSE(taken.has_value());
+  EXPECT_EQ(taken.error().code, errc::duplicate_domain);
+
+  const auto next = append_sync(*s, one_event("tn_a", expected_version::exact(2)));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->first_position, 53u);
+  EXPECT_EQ(next->first_version, 3u);
+}
+
+TEST_F(RocksdbStore, ReadsOlderThanTheTailCacheComeFromRocksdb) {
+  rocksdb_options o;
+  o.tail_cache_events = 4;
+  auto s = open(o);
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(append_sync(*s, one_event("s" + std::to_string(i % 3))));
+  auto sub = s->subscribe(0);
+  std::uint64_t expected = 1;
+  while (expected <= 40) {
+    const auto batch = sub->next(9, 0ms).value();
+    ASSERT_FALSE(batch.empty());
+    for (const auto& e : batch)
+      EXPECT_EQ(e.position, expected++);
+  }
+  const auto stream = s->read_stream("s0", 1, 100).value();
+  ASSERT_EQ(stream.size(), 14u);
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    EXPECT_EQ(stream[i].version, i + 1);
+    EXPECT_EQ(stream[i].position, 3 * i + 1);
+  }
+}
+
+TEST_F(RocksdbStore, FailedWriteFailsTheBatchKeepsReadsAndRecoversWhenSpaceReturns) {
+  rocksdb_options o;
+  o.fault = std::make_shared<write_fault>();
+  auto s = open(o);
+  ASSERT_TRUE(append_sync(*s, one_event("a")));
+  ASSERT_TRUE(append_sync(*s, one_event("a")));
+
+  o.fault->fail_writes = true;
+  constexpr int during = 8;
+  std::vector<std::thread> ts;
+  std::atomic<int> unavailable{0};
+  for (int i = 0; i < during; ++i)
+    ts.emplace_back([&, i] {
+      auto r = one_event("b" + std::to_string(i));
+      r.claims.push_back({unique_claim::op::claim, "d" + std::to_string(i) + ".com"});
+      const auto out = append_sync(*s, std::move(r));
+      if (!out.has_value() && out.error().code == errc::storage_unavailable)
+        unavailable.fetch_add(1);
+    });
+  for (auto& t : ts)
+    t.join();
+  EXPECT_EQ(unavailable.load(), during);
+  // Queries keep working, and nothing of the failed batches is visible.
+  EXPECT_EQ(s->head(), 2u);
+  EXPECT_EQ(s->read_all(1, 100).value().size(), 2u);
+  EXPECT_EQ(s->read_stream("a", 1, 100).value().size(), 2u);
+  EXPECT_EQ(s->stream_version("b0").value(), 0u);
+  EXPECT_EQ(s->unique_owner("d0.com").value(), std::nullopt);
+  // Still failing: still unavailable.
+  EXPECT_EQ(append_sync(*s, one_event("c")).error().code, errc::storage_unavailable);
+
+  o.fault->fail_writes = false;
+  const auto after = append_sync(*s, one_event("c"));
+  ASSERT_TRUE(after.has_value()) << after.error().detail;
+  EXPECT_EQ(after->first_position, 3u);  // failed appends consumed no position
+  auto claim = one_event("b0");
+  claim.claims.push_back({unique_claim::op::claim, "d0.com"});
+  ASSERT_TRUE(append_sync(*s, claim));
+  EXPECT_EQ(s->head(), 4u);
+  s.reset();
+
+  // After a restart the log holds exactly the acknowledged events, consistently indexed.
+  const auto rep = verify_rocksdb_store(path());
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->ok()) << (rep->problems.empty() ? "" : rep->problems.front());
+  EXPECT_EQ(rep->head, 4u);
+  s = open();
+  EXPECT_EQ(s->head(), 4u);
+  EXPECT_EQ(s->stream_version("b1").value(), 0u);
+  EXPECT_EQ(s->unique_owner("d1.com").value(), std::nullopt);
+}
+
+TEST_F(RocksdbStore, AFailedSyncNeverLeavesHalfABatchAndRetriesAreIdempotent) {
+  rocksdb_options o;
+  o.fault = std::make_shared<write_fault>();
+  auto s = open(o);
+  ASSERT_TRUE(append_sync(*s, one_event("a")));
+
+  // The sync fails after the batch reached the OS: the append is reported failed, but the
+  // record may still be in the WAL. Whatever recovery does with it, the batch is all or nothing
+  // and a retry with the same event ids is answered once.
+  auto x =
+      make_request("x", expected_version::no_stream(), {make_event(), make_event(), make_event()});
+  x.claims.push_back({unique_claim::op::claim, "x.com"});
+  o.fault->fail_syncs = true;
+  const auto failed = append_sync(*s, x);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code, errc::storage_unavailable);
+  EXPECT_EQ(s->head(), 1u);
+  o.fault->fail_syncs = false;
+
+  append_outcome retried = append_error{};
+  for (int attempt = 0; attempt < 3 && !retried.has_value(); ++attempt) {
+    retried = append_sync(*s, x);
+    if (!retried.has_value()) {
+      EXPECT_EQ(retried.error().code, errc::storage_unavailable);
+    }
+  }
+  ASSERT_TRUE(retried.has_value()) << retried.error().detail;
+  EXPECT_EQ(retried->first_position, 2u);
+  EXPECT_EQ(retried->last_position, 4u);
+  const auto y = append_sync(*s, one_event("y"));
+  ASSERT_TRUE(y.has_value());
+  EXPECT_EQ(y->first_position, 5u);
+  EXPECT_EQ(s->unique_owner("x.com").value(), std::optional<std::string>("x"));
+  EXPECT_EQ(s->read_stream("x", 1, 10).value().size(), 3u);
+  s.reset();
+
+  const auto rep = verify_rocksdb_store(path());
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->ok()) << (rep->problems.empty() ? "" : rep->problems.front());
+  EXPECT_EQ(rep->head, 5u);
+}
+
+TEST_F(RocksdbStore, ReadOnlyOpenWorksBesideARunningWriter) {
+  auto writer = open();
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(append_sync(*writer, one_event("tn_x")));
+  ASSERT_FALSE(writer->store_checkpoint("c", 5));
+
+  rocksdb_options ro;
+  ro.read_only = true;
+  auto reader = open(ro);
+  ASSERT_NE(reader, nullptr);
+  EXPECT_EQ(reader->head(), 20u);
+  EXPECT_EQ(reader->read_all(1, 100).value().size(), 20u);
+  EXPECT_EQ(reader->read_stream("tn_x", 5, 3).value().size(), 3u);
+  EXPECT_EQ(reader->stream_version("tn_x").value(), 20u);
+  EXPECT_EQ(reader->load_checkpoint("c").value(), std::optional<std::uint64_t>(5));
+  const auto refused = append_sync(*reader, one_event("tn_x"));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, errc::closed);
+  EXPECT_EQ(reader->store_checkpoint("c", 6), make_error_code(errc::closed));
+
+  // The writer is unaffected, and verify (read-only too) works while it runs.
+  ASSERT_TRUE(append_sync(*writer, one_event("tn_x")));
+  const auto rep = verify_rocksdb_store(path());
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->ok());
+  EXPECT_EQ(rep->head, 21u);
+}
+
+TEST_F(RocksdbStore, OpeningErrorsAreValues) {
+  rocksdb_options ro;
+  ro.read_only = true;
+  ro.path = path();
+  const auto missing = open_rocksdb_store(ro);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error(), make_error_code(errc::not_found));
+
+  auto writer = open();
+  rocksdb_options again;
+  again.path = path();
+  const auto second = open_rocksdb_store(again);  // the RocksDB lock is held
+  ASSERT_FALSE(second.has_value());
+  EXPECT_EQ(second.error(), make_error_code(errc::storage_unavailable));
+
+  EXPECT_EQ(open_rocksdb_store(rocksdb_options{}).error(), make_error_code(errc::invalid_argument));
+}
+
+// ---- verify ----
+
+class Verify : public RocksdbStore {
+ protected:
+  void SetUp() override {
+    auto s = open();
+    for (int i = 0; i < 30; ++i) {
+      auto r = make_request("tn_" + std::to_string(i % 3), expected_version::any(),
+                            {make_event(), make_event()});
+      if (i < 3) r.claims.push_back({unique_claim::op::claim, "d" + std::to_string(i) + ".com"});
+      ASSERT_TRUE(append_sync(*s, r));
+    }
+    ASSERT_FALSE(s->store_checkpoint("projection", 60));
+  }
+
+  verify_report run() {
+    auto rep = verify_rocksdb_store(path());
+    EXPECT_TRUE(rep.has_value());
+    return rep ? *rep : verify_report{};
+  }
+
+  static bool mentions(const verify_report& r, std::string_view text) {
+    for (const auto& p : r.problems)
+      if (p.find(text) != std::string::npos) return true;
+    return false;
+  }
+};
+
+TEST_F(Verify, ACleanStorePasses) {
+  std::uint64_t last_progress = 0;
+  const auto rep =
+      verify_rocksdb_store(path(), [&](std::uint64_t n, std::uint64_t) { last_progress = n; });
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->ok()) << (rep->problems.empty() ? "" : rep->problems.front());
+  EXPECT_EQ(rep->head, 60u);
+  EXPECT_EQ(rep->events, 60u);
+  EXPECT_EQ(rep->streams, 3u);
+  EXPECT_EQ(last_progress, 60u);
+}
+
+TEST_F(Verify, FindsAMissingPosition) {
+  {
+    auto raw = open_raw();
+    ASSERT_TRUE(raw->db->Delete(rocksdb::WriteOptions(), raw->cf["events"], be64(17)).ok());
+  }
+  const auto rep = run();
+  EXPECT_FALSE(rep.ok());
+  EXPECT_TRUE(mentions(rep, "positions 17..17 are missing"));
+  EXPECT_TRUE(mentions(rep, "version"));  // the stream now skips a version too
+}
+
+TEST_F(Verify, FindsAnEnvelopeThatDisagreesWithItsKey) {
+  std::string value;
+  {
+    auto raw = open_raw();
+    ASSERT_TRUE(raw->db->Get(rocksdb::ReadOptions(), raw->cf["events"], be64(5), &value).ok());
+    const auto at = value.find("\"position\":5");
+    ASSERT_NE(at, std::string::npos);
+    value.replace(at, 12, "\"position\":6");
+    ASSERT_TRUE(raw->db->Put(rocksdb::WriteOptions(), raw->cf["events"], be64(5), value).ok());
+  }
+  const auto rep = run();
+  EXPECT_TRUE(mentions(rep, "position 5: envelope says position 6"));
+}
+
+TEST_F(Verify, FindsAMalformedEnvelope) {
+  {
+    auto raw = open_raw();
+    ASSERT_TRUE(raw->db->Put(rocksdb::WriteOptions(), raw->cf["events"], be64(9), "{oops").ok());
+  }
+  EXPECT_TRUE(mentions(run(), "position 9: malformed envelope"));
+}
+
+TEST_F(Verify, FindsStaleAndStrayIndexEntries) {
+  {
+    auto raw = open_raw();
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw->db->NewIterator(rocksdb::ReadOptions(), raw->cf["streams"]));
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid());
+    const std::string stream = it->key().ToString();
+    it.reset();
+    std::string head = be64(1) + be64(1);
+    ASSERT_TRUE(raw->db->Put(rocksdb::WriteOptions(), raw->cf["streams"], stream, head).ok());
+    ASSERT_TRUE(
+        raw->db->Put(rocksdb::WriteOptions(), raw->cf["unique"], "ghost.com", "tn_ghost").ok());
+    ASSERT_TRUE(
+        raw->db
+            ->Put(rocksdb::WriteOptions(), raw->cf["stream_index"], "\x05tn_zz" + be64(1), be64(3))
+            .ok());
+    ASSERT_TRUE(
+        raw->db->Put(rocksdb::WriteOptions(), raw->cf["checkpoints"], "future", be64(61)).ok());
+  }
+  const auto rep = run();
+  EXPECT_FALSE(rep.ok());
+  EXPECT_TRUE(mentions(rep, "streams: head of"));
+  EXPECT_TRUE(mentions(rep, "unique: 'ghost.com'"));
+  EXPECT_TRUE(mentions(rep, "stream_index: 61 entries for 60 events"));
+  EXPECT_TRUE(mentions(rep, "checkpoints: 'future' at 61 is past the head 60"));
+}
+
+TEST_F(Verify, MissingStoreIsNotFound) {
+  EXPECT_EQ(verify_rocksdb_store((dir_.path() / "nothing").string()).error(),
+            make_error_code(errc::not_found));
+}
+
+}  // namespace
+}  // namespace tenant::eventstore
