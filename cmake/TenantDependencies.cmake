@@ -1,6 +1,6 @@
 # Every third-party library comes from Debian's archive (see scripts/deps).
 find_package(Threads REQUIRED)
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url system)
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS json url system)
 find_package(simdjson REQUIRED)
 find_package(RocksDB REQUIRED)
 find_package(fmt REQUIRED)

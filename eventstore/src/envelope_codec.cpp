@@ -6,9 +6,17 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include "json_parser.hpp"
 #include "tenant/eventstore/codec.hpp"
 
-namespace tenant::eventstore::codec {
+namespace tenant::eventstore {
+
+simdjson::dom::parser& detail::thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+namespace codec {
 
 namespace {
 
@@ -27,10 +35,7 @@ void append_number(std::string& out, std::string_view key, std::uint64_t value) 
   out += std::to_string(value);
 }
 
-simdjson::dom::parser& thread_parser() {
-  thread_local simdjson::dom::parser parser;
-  return parser;
-}
+using ::tenant::eventstore::detail::thread_parser;
 
 std::error_code invalid() {
   return make_error_code(errc::invalid_argument);
@@ -154,4 +159,5 @@ result<recorded_event> to_recorded(std::string_view envelope_json) {
   return r;
 }
 
-}  // namespace tenant::eventstore::codec
+}  // namespace codec
+}  // namespace tenant::eventstore

@@ -28,6 +28,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "json_parser.hpp"
 #include "tenant/eventstore/codec.hpp"
 #include "upcasters.hpp"
 
@@ -190,10 +191,7 @@ json::object to_json(const user_switched_tenant& e) {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-dom::parser& thread_parser() {
-  thread_local dom::parser parser;
-  return parser;
-}
+using ::tenant::eventstore::detail::thread_parser;
 
 std::error_code invalid() {
   return make_error_code(errc::invalid_argument);
