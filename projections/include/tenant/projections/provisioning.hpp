@@ -25,6 +25,7 @@
 #include "tenant/domain/commands.hpp"
 #include "tenant/domain/types.hpp"
 #include "tenant/eventstore/event_store.hpp"
+#include "tenant/eventstore/repository.hpp"
 #include "tenant/projections/errors.hpp"
 #include "tenant/projections/read_model.hpp"
 #include "tenant/projections/views.hpp"
@@ -70,6 +71,12 @@ class provisioning_manager {
   /// Checkpoint and lag, kind "process_manager", name "provisioning".
   virtual projection_status status() const = 0;
 };
+
+/// The issuer tenantd uses: `repo.execute` with the seed as event_id_seed, actor
+/// "system:provisioning" and the TenantCreated event id as causation id. Domain refusals and
+/// no-ops complete with an empty code; store errors (other than a closed repository during
+/// shutdown) with the store's code, so they are retried.
+provision_issuer repository_issuer(eventstore::repository& repo);
 
 /// The location id for a TenantCreated event id (deterministic).
 std::string default_location_id(std::string_view tenant_created_event_id);

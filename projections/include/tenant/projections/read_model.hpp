@@ -46,9 +46,9 @@ namespace tenant::projections {
 using clock_fn = std::function<domain::clock_time()>;
 
 struct read_model_options {
-  std::string path;               ///< <data-dir>/projections; created if missing
-  domain::plan_limits limits{};   ///< seat_limit of usage views (DESIGN.md defaults)
-  std::size_t view_cache_entries = 65'536;    ///< recently read or written tenant views
+  std::string path;                            ///< <data-dir>/projections; created if missing
+  domain::plan_limits limits{};                ///< seat_limit of usage views (DESIGN.md defaults)
+  std::size_t view_cache_entries = 65'536;     ///< recently read or written tenant views
   std::size_t block_cache_bytes = 128u << 20;  ///< RocksDB block cache of the projections DB
   std::size_t batch_events = 2'048;            ///< most events the projector folds per batch
   /// API call counters are persisted at most this long after they change (a crash loses at most
@@ -72,7 +72,7 @@ class read_model {
   /// Opens or creates the database and loads the in-memory indexes. errc::locked when another
   /// process holds the database read-write.
   static result<std::unique_ptr<read_model>> open(eventstore::event_store& store,
-                                                   read_model_options options);
+                                                  read_model_options options);
   virtual ~read_model() = default;
 
   /// Starts the projector thread (and resumes an interrupted online rebuild). Once.
@@ -109,8 +109,7 @@ class read_model {
   /// report whose observed_at is older than the stored one is ignored (returns false), an equal
   /// or newer one replaces it (true). Works for tenants not (yet) projected.
   virtual result<bool> apply_usage(const domain::tenant_id& id, std::uint32_t seats_in_use,
-                                   std::uint64_t storage_bytes,
-                                   domain::clock_time observed_at) = 0;
+                                   std::uint64_t storage_bytes, domain::clock_time observed_at) = 0;
   /// Non-blocking: counts one API call of the tenant (persisted in the background).
   virtual void record_api_call(const domain::tenant_id& id) = 0;
 

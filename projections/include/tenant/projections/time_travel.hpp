@@ -24,7 +24,6 @@ result<std::optional<tenant_view>> view_at_version(eventstore::event_store& stor
 /// The view after the events that occurred at or before `at`. nullopt when the stream does not
 /// exist or its first event is later than `at`.
 result<std::optional<tenant_view>> view_at_time(eventstore::event_store& store,
-                                                const domain::tenant_id& id,
-                                                domain::clock_time at);
+                                                const domain::tenant_id& id, domain::clock_time at);
 
 }  // namespace tenant::projections

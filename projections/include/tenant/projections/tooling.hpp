@@ -27,19 +27,23 @@ struct replay_progress {
 };
 
 struct replay_options {
-  std::string path;             ///< <data-dir>/projections
+  std::string path;                                ///< <data-dir>/projections
   std::vector<std::string> projections = {"all"};  ///< names, or "all"
   std::size_t batch_events = 8'192;  ///< events per WriteBatch (memory is bounded by it)
   /// Bound of the decoded tenant rows kept between batches; rows beyond it are read back from
   /// the shadow copy. Memory stays bounded by this and batch_events, not by the log.
   std::size_t row_cache_bytes = 256u << 20;
+  /// The shadow copy and its checkpoint are made durable at least every this many events: the
+  /// most an interrupted replay has to redo. (Between those points it writes without a WAL.)
+  std::size_t persist_every_events = 262'144;
+  std::size_t block_cache_bytes = 64u << 20;
   std::function<void(const replay_progress&)> progress;  ///< called about every 100 ms
 };
 
 struct replay_summary {
-  std::uint64_t events = 0;           ///< folded by this run
-  std::uint64_t resumed_from = 0;     ///< > 0 when an interrupted replay was resumed
-  std::uint64_t position = 0;         ///< where the new copy stands (the store's head)
+  std::uint64_t events = 0;        ///< folded by this run
+  std::uint64_t resumed_from = 0;  ///< > 0 when an interrupted replay was resumed
+  std::uint64_t position = 0;      ///< where the new copy stands (the store's head)
   double seconds = 0;
   double events_per_second = 0;
 };

@@ -75,12 +75,12 @@ struct view_page {
 struct usage_view {
   domain::tenant_id tenant_id;
   domain::plan_tier plan = domain::plan_tier::starter;
-  std::uint32_t seats_in_use = 0;          ///< last `tenant.usage` report; 0 before any
+  std::uint32_t seats_in_use = 0;           ///< last `tenant.usage` report; 0 before any
   std::optional<std::uint32_t> seat_limit;  ///< the plan's limit; nullopt = unlimited (null)
   std::uint64_t storage_bytes = 0;
-  std::uint64_t api_calls_today = 0;  ///< UTC day of the read model's clock
-  std::uint64_t api_calls_month = 0;  ///< UTC calendar month
-  std::uint64_t events_recorded = 0;  ///< events in the tenant's stream (= its version)
+  std::uint64_t api_calls_today = 0;              ///< UTC day of the read model's clock
+  std::uint64_t api_calls_month = 0;              ///< UTC calendar month
+  std::uint64_t events_recorded = 0;              ///< events in the tenant's stream (= its version)
   std::optional<domain::clock_time> observed_at;  ///< of the last usage report; null before any
   /// seats_in_use / seat_limit * 100 (may exceed 100); nullopt when unlimited.
   std::optional<double> seats_percent_used;

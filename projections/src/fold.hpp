@@ -1,0 +1,105 @@
+#pragma once
+// Folding a batch of events into the projections' rows: the one code path shared by the live
+// projector, the online rebuild and the offline replay, so all three produce the same bytes.
+//
+// A batch is folded in memory first (a tenant touched twice in a batch is written once), then
+// written into a caller-supplied WriteBatch together with the checkpoints, then the caller
+// applies the returned changes to the in-memory indexes.
+
+#include <rocksdb/write_batch.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "keys.hpp"
+#include "tenant/domain/events.hpp"
+#include "tenant/eventstore/event_store.hpp"
+#include "tenant/projections/errors.hpp"
+#include "tenant/projections/views.hpp"
+
+namespace tenant::projections::detail {
+
+/// The text keys of the list filters for a profile.
+struct folded_text {
+  std::string name;
+  std::vector<std::string> words;
+  friend bool operator==(const folded_text&, const folded_text&) = default;
+};
+folded_text fold_text(const domain::tenant_profile& p);
+
+/// An event ready to fold.
+struct decoded_event {
+  std::uint64_t position = 0;
+  std::optional<uuid16> tenant;  ///< set for tenant streams ("tn_" + UUID)
+  domain::event event;
+  std::optional<folded_text> text;  ///< pre-folded for TenantCreated/TenantUpdated, if asked
+};
+
+/// Decodes a stored event (upcasting old schemas); `fold` also folds the text of events that
+/// carry a profile (done on the decoding thread in replays, off the writer's critical path).
+result<decoded_event> decode(const eventstore::recorded_event& r, bool fold);
+
+/// Index entry values (tindex column family).
+std::string index_bucket_value(const uuid16& id, domain::tenant_status s, domain::plan_tier p);
+std::string index_text_value(const folded_text& t);
+struct index_entry {
+  uuid16 id{};
+  domain::tenant_status status = domain::tenant_status::none;
+  domain::plan_tier plan = domain::plan_tier::starter;
+  folded_text text;
+};
+bool parse_index_bucket(std::string_view v, index_entry& e);
+bool parse_index_text(std::string_view v, folded_text& t);
+
+/// What the in-memory side applies after the batch is written.
+struct tenant_change {
+  uuid16 id{};
+  tenant_view_ptr view;
+  bool indexed_before = false;  ///< false: add to the index (a new tenant)
+  bool bucket_changed = false;
+  std::optional<folded_text> text;  ///< set when the name or the description changed (or new)
+};
+
+struct member_change {
+  std::string user;
+  uuid16 tenant{};
+};
+
+/// Where a batch gets a tenant's view as of the start of the batch (nullopt: no row).
+using view_loader = std::function<result<std::optional<tenant_view>>(const uuid16&)>;
+
+/// The "tenants" projection over one batch.
+class tenants_fold {
+ public:
+  explicit tenants_fold(view_loader load) : load_(std::move(load)) {}
+  std::error_code apply(const decoded_event& e);
+  /// Rows and index entries into `wb`; then the changes for the in-memory side.
+  std::vector<tenant_change> write(rocksdb::WriteBatch& wb, rocksdb::ColumnFamilyHandle* rows,
+                                   rocksdb::ColumnFamilyHandle* index);
+  bool empty() const { return order_.empty(); }
+
+ private:
+  struct work {
+    std::optional<tenant_view> before;
+    tenant_view now;
+    std::optional<folded_text> text;  // of `now`'s profile, when an event carried it
+  };
+  view_loader load_;
+  std::unordered_map<uuid16, work, uuid16_hash> touched_;
+  std::vector<uuid16> order_;
+};
+
+/// The "memberships" projection over one batch (blind writes: no reads needed).
+class members_fold {
+ public:
+  void apply(const decoded_event& e);
+  std::vector<member_change> write(rocksdb::WriteBatch& wb, rocksdb::ColumnFamilyHandle* cf);
+
+ private:
+  std::vector<member_change> changes_;
+};
+
+}  // namespace tenant::projections::detail
