@@ -36,8 +36,9 @@ class consumer_impl final : public inbound_consumer {
         {"auto.commit.interval.ms", std::to_string(config_.commit_interval.count())},
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "false"},
-        // A record under retry holds the loop; the group must not evict us meanwhile.
-        {"max.poll.interval.ms", "3600000"},
+        // A restarted member rejoins after about this long on the embedded broker (the mock
+        // cluster waits one session timeout for the previous members); 45 s by default.
+        {"session.timeout.ms", "10000"},
     };
     cprops.insert(cprops.end(), config_.consumer_properties.begin(),
                   config_.consumer_properties.end());

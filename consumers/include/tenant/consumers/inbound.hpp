@@ -10,7 +10,9 @@
 /// domain refusal such as a deactivated tenant) is copied to `<topic>.dlq` (same key, value and
 /// headers, plus `dlq_reason`, `dlq_detail` and the source topic/partition/offset headers) and
 /// the consumer moves on. A transient failure (storage unavailable) retries the same record
-/// with a capped exponential backoff, never skipping it.
+/// with a capped exponential backoff, never skipping it (past librdkafka's max.poll.interval.ms,
+/// 5 min, the consumer drops out of its group and the record is delivered again after the
+/// rejoin: still at least once, still idempotent).
 ///
 /// Ownership: a consumer owns one thread, a librdkafka consumer and (for dead letters) a
 /// producer; the handler's captures must outlive it.
