@@ -275,6 +275,7 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
       since_persist = 0;
     }
     report(false);
+    if (options.after_batch) options.after_batch(position);
     if (position >= stop_at) {
       if (auto ec = persist(); ec) return ec;
       return make_error_code(errc::closed);

@@ -38,6 +38,9 @@ struct replay_options {
   std::size_t persist_every_events = 262'144;
   std::size_t block_cache_bytes = 64u << 20;
   std::function<void(const replay_progress&)> progress;  ///< called about every 100 ms
+  /// Called after each batch is written, with the position reached (tests simulate a crash
+  /// there).
+  std::function<void(std::uint64_t position)> after_batch;
 };
 
 struct replay_summary {
