@@ -1,0 +1,147 @@
+#pragma once
+/// HTTP vocabulary of the API: request/response types, the per-request context handed to
+/// handlers and middleware, and response builders.
+///
+/// A handler is `boost::asio::awaitable<response>(request_context&)`: it reads the context and
+/// returns a response, so it can be tested by building a context by hand (no socket). The server
+/// sets `version`, `keep_alive`, `X-Request-Id` and `Content-Length` after the handler returns.
+
+#include <any>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/url_view.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <typeindex>
+#include <utility>
+#include <vector>
+
+namespace tenant::api {
+
+namespace http = boost::beast::http;
+
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+struct route_info;
+
+/// What a handler needs to know about the request: the message, path and query parameters, the
+/// request id, the peer, and slots where middleware leaves results for handlers (the
+/// authenticated principal, a rate-limit decision).
+///
+/// Ownership: owns the request message. Threading: used by one request's coroutine only.
+/// Lifecycle: created by the server (or a test) per request, lives until the response is
+/// written. Not movable: the parsed target refers into the owned message.
+class request_context {
+ public:
+  /// Connection facts the server knows; defaults suit tests.
+  struct peer_info {
+    boost::asio::ip::tcp::endpoint remote{};
+    bool secure = false;          ///< the connection is TLS
+    std::string public_base_url;  ///< config::public_base_url ("" = derive from Host)
+  };
+
+  explicit request_context(request req) : request_context(std::move(req), peer_info{}) {}
+  request_context(request req, peer_info peer);
+  request_context(const request_context&) = delete;
+  request_context& operator=(const request_context&) = delete;
+
+  const request& req() const { return req_; }
+  http::verb method() const { return req_.method(); }
+  /// The raw request-target, e.g. "/api/v1/tenants?page=2".
+  std::string_view target() const { return req_.target(); }
+  /// False when the request-target is not origin-form ("/path?query"): the router answers 400.
+  bool target_valid() const { return url_.has_value(); }
+  /// The encoded path, without the query ("/api/v1/tenants").
+  std::string_view path() const;
+  /// Decoded path segments ("api", "v1", "tenants").
+  const std::vector<std::string>& segments() const { return segments_; }
+
+  /// Decoded value of the first query parameter `key`; nullopt when absent. A key without '='
+  /// ("?flag") has the value "".
+  std::optional<std::string> query(std::string_view key) const;
+  /// Every decoded (key, value) pair in order, for handlers that need repeated keys.
+  std::vector<std::pair<std::string, std::string>> query_params() const;
+
+  /// The value of `{name}` in the matched route pattern (decoded); "" when there is none.
+  std::string_view path_param(std::string_view name) const;
+  void set_path_params(std::vector<std::pair<std::string, std::string>> params) {
+    path_params_ = std::move(params);
+  }
+
+  /// A request header (first occurrence); "" when absent.
+  std::string_view header(http::field f) const;
+  std::string_view header(std::string_view name) const;
+
+  /// The X-Request-Id the server echoes: the client's when sane, else generated.
+  const std::string& request_id() const { return request_id_; }
+  void set_request_id(std::string id) { request_id_ = std::move(id); }
+
+  const boost::asio::ip::tcp::endpoint& remote() const { return peer_.remote; }
+  bool secure() const { return peer_.secure; }
+  /// Base of absolute links: config::public_base_url (without a trailing '/'), else
+  /// "http(s)://" + Host. "" when neither is known (HTTP/1.0 without Host).
+  std::string base_url() const;
+
+  /// When the server received the request (for durations and deadlines).
+  std::chrono::steady_clock::time_point received_at() const { return received_at_; }
+
+  /// The matched route; nullptr before routing or when nothing matched.
+  const route_info* route() const { return route_; }
+  void set_route(const route_info* r) { route_ = r; }
+
+  /// Typed slots for middleware results, one value per type: `ctx.emplace<principal>(...)`,
+  /// `if (auto* p = ctx.get<principal>())`.
+  template <class T, class... Args>
+  T& emplace(Args&&... args) {
+    for (auto& [type, value] : slots_) {
+      if (type == typeid(T)) return value.template emplace<T>(std::forward<Args>(args)...);
+    }
+    slots_.emplace_back(std::type_index(typeid(T)), std::any{});
+    return slots_.back().second.template emplace<T>(std::forward<Args>(args)...);
+  }
+  template <class T>
+  T* get() {
+    for (auto& [type, value] : slots_) {
+      if (type == typeid(T)) return std::any_cast<T>(&value);
+    }
+    return nullptr;
+  }
+  template <class T>
+  const T* get() const {
+    for (const auto& [type, value] : slots_) {
+      if (type == typeid(T)) return std::any_cast<T>(&value);
+    }
+    return nullptr;
+  }
+
+ private:
+  request req_;
+  peer_info peer_;
+  std::optional<boost::urls::url_view> url_;
+  std::vector<std::string> segments_;
+  std::vector<std::pair<std::string, std::string>> path_params_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point received_at_ = std::chrono::steady_clock::now();
+  const route_info* route_ = nullptr;
+  std::vector<std::pair<std::type_index, std::any>> slots_;
+};
+
+/// `application/json` response; the value is serialized with Boost.JSON.
+response json_response(http::status status, const boost::json::value& body);
+/// A response with an explicit content type.
+response text_response(http::status status, std::string body,
+                       std::string_view content_type = "text/plain; charset=utf-8");
+
+/// True for `application/json` with optional parameters (`; charset=utf-8`); case-insensitive.
+/// A charset other than UTF-8 is refused: the JSON adapter only reads UTF-8.
+bool is_json_media_type(std::string_view content_type);
+
+}  // namespace tenant::api

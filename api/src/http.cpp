@@ -1,0 +1,143 @@
+#include "tenant/api/http.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+#include <cctype>
+
+namespace tenant::api {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// A Host header we are willing to echo into links: host name or IP literal and optional port.
+// Anything else (spaces, slashes, '@') could turn a link into someone else's URL.
+bool is_safe_host(std::string_view h) {
+  if (h.empty() || h.size() > 261) return false;
+  for (char c : h) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != ':' &&
+        c != '[' && c != ']')
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+request_context::request_context(request req, peer_info peer)
+    : req_(std::move(req)), peer_(std::move(peer)) {
+  auto parsed = boost::urls::parse_origin_form(req_.target());
+  if (parsed) {
+    url_ = *parsed;
+    for (auto seg : url_->segments())
+      segments_.push_back(std::string(seg));
+  }
+}
+
+std::string_view request_context::path() const {
+  if (!url_) return {};
+  auto p = url_->encoded_path();
+  return {p.data(), p.size()};
+}
+
+std::optional<std::string> request_context::query(std::string_view key) const {
+  if (!url_) return std::nullopt;
+  for (auto param : url_->params()) {
+    if (param.key == key) return param.has_value ? param.value : std::string{};
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> request_context::query_params() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!url_) return out;
+  for (auto param : url_->params())
+    out.emplace_back(param.key, param.has_value ? param.value : std::string{});
+  return out;
+}
+
+std::string_view request_context::path_param(std::string_view name) const {
+  for (const auto& [k, v] : path_params_) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+std::string_view request_context::header(http::field f) const {
+  auto it = req_.find(f);
+  if (it == req_.end()) return {};
+  return it->value();
+}
+
+std::string_view request_context::header(std::string_view name) const {
+  auto it = req_.find(name);
+  if (it == req_.end()) return {};
+  return it->value();
+}
+
+std::string request_context::base_url() const {
+  if (!peer_.public_base_url.empty()) {
+    std::string_view b = peer_.public_base_url;
+    while (!b.empty() && b.back() == '/')
+      b.remove_suffix(1);
+    return std::string(b);
+  }
+  auto host = header(http::field::host);
+  if (!is_safe_host(host)) return {};
+  return std::string(peer_.secure ? "https://" : "http://") + std::string(host);
+}
+
+response json_response(http::status status, const boost::json::value& body) {
+  response res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = boost::json::serialize(body);
+  res.prepare_payload();
+  return res;
+}
+
+response text_response(http::status status, std::string body, std::string_view content_type) {
+  response res{status, 11};
+  res.set(http::field::content_type, content_type);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  auto semi = content_type.find(';');
+  if (!iequals(trim(content_type.substr(0, semi)), "application/json")) return false;
+  while (semi != std::string_view::npos) {
+    auto rest = content_type.substr(semi + 1);
+    auto next = rest.find(';');
+    auto param = trim(rest.substr(0, next));
+    semi = next == std::string_view::npos ? next : semi + 1 + next;
+    if (param.empty()) continue;
+    auto eq = param.find('=');
+    if (eq == std::string_view::npos) return false;  // a parameter must be name=value
+    auto name = trim(param.substr(0, eq));
+    auto value = trim(param.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    if (iequals(name, "charset") && !iequals(value, "utf-8") && !iequals(value, "utf8"))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace tenant::api

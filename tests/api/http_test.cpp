@@ -1,0 +1,100 @@
+#include "tenant/api/http.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace tenant::api {
+namespace {
+
+using test::make_request;
+
+TEST(request_context, exposes_path_segments_and_query) {
+  request_context ctx(make_request(http::verb::get, "/api/v1/tenants?name=a%2Bb&page=2&page=3"));
+  EXPECT_TRUE(ctx.target_valid());
+  EXPECT_EQ(ctx.path(), "/api/v1/tenants");
+  EXPECT_EQ(ctx.segments(), (std::vector<std::string>{"api", "v1", "tenants"}));
+  EXPECT_EQ(ctx.query("name"), "a+b");
+  EXPECT_EQ(ctx.query("page"), "2");  // the first occurrence
+  auto all = ctx.query_params();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2], (std::pair<std::string, std::string>{"page", "3"}));
+}
+
+TEST(request_context, plus_in_a_query_is_a_space_as_in_html_forms) {
+  // As PHP/Laravel (seed 001's server) read queries: '+' and %20 are spaces, %2B is a plus.
+  request_context ctx(make_request(http::verb::get, "/t?q=a+b&r=a%20b&s=a%2Bb"));
+  EXPECT_EQ(ctx.query("q"), "a b");
+  EXPECT_EQ(ctx.query("r"), "a b");
+  EXPECT_EQ(ctx.query("s"), "a+b");
+}
+
+TEST(request_context, headers_are_case_insensitive_and_empty_when_absent) {
+  auto req = make_request(http::verb::get, "/");
+  req.set("X-Min-Position", "42");
+  request_context ctx(std::move(req));
+  EXPECT_EQ(ctx.header("x-min-position"), "42");
+  EXPECT_EQ(ctx.header(http::field::authorization), "");
+}
+
+TEST(request_context, base_url_prefers_the_configured_public_url) {
+  request_context::peer_info peer;
+  peer.public_base_url = "https://api.example.com/tms/";
+  request_context ctx(make_request(http::verb::get, "/"), peer);
+  EXPECT_EQ(ctx.base_url(), "https://api.example.com/tms");
+}
+
+TEST(request_context, base_url_from_host_follows_the_connection_scheme) {
+  request_context plain(make_request(http::verb::get, "/"));
+  EXPECT_EQ(plain.base_url(), "http://tenants.example.com");
+  request_context::peer_info tls;
+  tls.secure = true;
+  auto req = make_request(http::verb::get, "/");
+  req.set(http::field::host, "[::1]:8443");
+  request_context secure(std::move(req), tls);
+  EXPECT_EQ(secure.base_url(), "https://[::1]:8443");
+}
+
+TEST(request_context, a_host_that_could_rewrite_links_is_not_used) {
+  for (const char* host : {"evil.example/path", "a@b", "a b", ""}) {
+    auto req = make_request(http::verb::get, "/");
+    req.set(http::field::host, host);
+    request_context ctx(std::move(req));
+    EXPECT_EQ(ctx.base_url(), "") << host;
+  }
+}
+
+TEST(request_context, typed_slots_hold_one_value_per_type) {
+  request_context ctx(make_request(http::verb::get, "/"));
+  EXPECT_EQ(ctx.get<int>(), nullptr);
+  ctx.emplace<int>(1);
+  ctx.emplace<std::string>("x");
+  ctx.emplace<int>(2);
+  ASSERT_NE(ctx.get<int>(), nullptr);
+  EXPECT_EQ(*ctx.get<int>(), 2);
+  EXPECT_EQ(*ctx.get<std::string>(), "x");
+  const auto& cref = ctx;
+  EXPECT_EQ(*cref.get<int>(), 2);
+}
+
+TEST(responses, json_and_text_builders_set_type_and_length) {
+  auto j = json_response(http::status::created, boost::json::object{{"id", "tn_1"}});
+  EXPECT_EQ(j.result(), http::status::created);
+  EXPECT_EQ(j[http::field::content_type], "application/json");
+  EXPECT_EQ(j.body(), R"({"id":"tn_1"})");
+  EXPECT_EQ(j[http::field::content_length], "13");
+  auto t = text_response(http::status::ok, "hi", "text/html");
+  EXPECT_EQ(t[http::field::content_type], "text/html");
+}
+
+TEST(media_type, only_json_with_utf8_charset) {
+  EXPECT_TRUE(is_json_media_type("application/json"));
+  EXPECT_TRUE(is_json_media_type("application/json;charset=utf-8"));
+  EXPECT_TRUE(is_json_media_type("application/json; foo=bar"));
+  EXPECT_FALSE(is_json_media_type("application/json; charset=iso-8859-1"));
+  EXPECT_FALSE(is_json_media_type("application/problem+json"));
+  EXPECT_FALSE(is_json_media_type(""));
+}
+
+}  // namespace
+}  // namespace tenant::api
