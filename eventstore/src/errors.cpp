@@ -25,6 +25,8 @@ class category final : public std::error_category {
         return "corruption";
       case errc::not_found:
         return "not found";
+      case errc::wrong_expected_position:
+        return "wrong expected position";
     }
     return "unknown event store error";
   }

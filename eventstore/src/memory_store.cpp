@@ -191,6 +191,11 @@ class memory_store final : public event_store, private pipeline_backend {
       streams_[e.stream_id].push_back(e.position);
       ids_.emplace(b.event_uuids[i], e.position);
     }
+    if (!b.checkpoints.empty()) {
+      std::lock_guard kv(kv_mu_);
+      for (const auto& [name, position] : b.checkpoints)
+        checkpoints_.insert_or_assign(name, position);
+    }
     return {};
   }
 

@@ -68,6 +68,8 @@ std::optional<append_error> append_pipeline::validate(append_request& r,
   }
   for (const auto& c : r.claims)
     if (c.value.empty()) return invalid("unique claim value is empty");
+  for (const auto& c : r.checkpoints)
+    if (c.first.empty()) return invalid("checkpoint name is empty");
   return std::nullopt;
 }
 
@@ -202,6 +204,13 @@ append_pipeline::outcome append_pipeline::apply(pending& p, overlay& ov, commit_
                          "some event ids of this append are already stored in the stream"},
             false};
 
+  // Replication: the events must land at the positions they have on the writer.
+  if (r.expected_position && *r.expected_position != next_position)
+    return {append_error{errc::wrong_expected_position, next_position - 1,
+                         "the log is at position " + std::to_string(next_position - 1) + ", not " +
+                             std::to_string(*r.expected_position - 1)},
+            false};
+
   // 2. Expected version against the head as of this point of the batch.
   stream_state cur;
   if (const auto it = ov.streams.find(r.stream_id); it != ov.streams.end()) {
@@ -274,6 +283,8 @@ append_pipeline::outcome append_pipeline::apply(pending& p, overlay& ov, commit_
   }
   cur.last_position = next_position - 1;
   ov.streams[r.stream_id] = cur;
+  for (auto& c : r.checkpoints)
+    out.checkpoints.push_back(std::move(c));
   res.last_position = cur.last_position;
   res.last_version = cur.version;
   return {res, true};

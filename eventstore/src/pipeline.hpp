@@ -71,6 +71,8 @@ struct commit_batch {
   std::vector<std::pair<std::string, stream_state>> streams;  ///< new heads of touched streams
   /// value -> new owner; nullopt = released.
   std::vector<std::pair<std::string, std::optional<std::string>>> claims;
+  /// name -> position, from append_request::checkpoints, written in the same batch.
+  std::vector<std::pair<std::string, std::uint64_t>> checkpoints;
 };
 
 class pipeline_backend {

@@ -620,6 +620,8 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     }
     for (const auto& [id, s] : b.streams)
       wb.Put(db_->cf(cf_streams), id, stream_head_value(s.version, s.last_position));
+    for (const auto& [name, position] : b.checkpoints)
+      wb.Put(db_->cf(cf_checkpoints), name, position_key(position));
     for (const auto& [value, owner] : b.claims) {
       if (owner) {
         wb.Put(db_->cf(cf_unique), value, *owner);

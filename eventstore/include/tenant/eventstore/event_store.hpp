@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "tenant/domain/types.hpp"
@@ -34,6 +35,7 @@ enum class errc {
   invalid_argument = 6,
   corruption = 7,
   not_found = 8,
+  wrong_expected_position = 9,  ///< append_request::expected_position differs from the head + 1
 };
 const std::error_category& error_category();
 std::error_code make_error_code(errc e);
@@ -90,6 +92,14 @@ struct append_request {
   std::vector<proposed_event> events;  ///< appended atomically, in order; may not be empty
   event_metadata metadata;             ///< shared by every event of this append
   std::vector<unique_claim> claims;
+  /// Replication (read replicas mirroring the writer's log, imports): the global position the
+  /// first event must get. Checked after event-id idempotency, before the expected version:
+  /// errc::wrong_expected_position (actual_version = the head) when head + 1 differs.
+  std::optional<std::uint64_t> expected_position;
+  /// Named checkpoints (as store_checkpoint) written in the same atomic batch as this append's
+  /// events, so they are durable exactly when the events are (a replica's consumed Kafka
+  /// offsets). Written only when the append writes events (not on a replay). Names non-empty.
+  std::vector<std::pair<std::string, std::uint64_t>> checkpoints;
 };
 
 struct append_result {
