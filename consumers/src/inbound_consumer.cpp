@@ -132,6 +132,7 @@ class consumer_impl final : public inbound_consumer {
 
   // Copies the record to the DLQ with the reason; true once the broker acknowledged it.
   bool dead_letter(const rd_kafka_message_t* m, const rejection& why) {
+    if (!config_.dead_letters) return true;  // skipped (logged by the caller)
     rd_kafka_headers_t* original = nullptr;
     rd_kafka_headers_t* hdrs = nullptr;
     if (rd_kafka_message_headers(m, &original) == RD_KAFKA_RESP_ERR_NO_ERROR && original)
@@ -194,8 +195,9 @@ class consumer_impl final : public inbound_consumer {
       }
       if (h.result == handling::kind::dead_letter) {
         if (dead_letter(m, h.why)) {
-          spdlog::warn("kafka consumer {}: record {}/{} dead-lettered: {}: {}", config_.topic,
-                       m->partition, m->offset, h.why.code, h.why.detail);
+          spdlog::warn("kafka consumer {}: record {}/{} {}: {}: {}", config_.topic, m->partition,
+                       m->offset, config_.dead_letters ? "dead-lettered" : "skipped", h.why.code,
+                       h.why.detail);
           store_offset(m);
           dead_lettered_.fetch_add(1, std::memory_order_relaxed);
           return;

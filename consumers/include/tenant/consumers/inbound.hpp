@@ -40,6 +40,9 @@
 namespace tenant::projections {
 class read_model;
 }
+namespace tenant::eventstore {
+class repository;
+}
 
 namespace tenant::consumers {
 
@@ -143,6 +146,12 @@ struct command_outcome {
 using command_executor = std::function<command_outcome(
     const domain::tenant_id&, const domain::command&, const eventstore::event_metadata&)>;
 
+/// The aggregate repository as a command_executor: waits for repository::execute (blocking the
+/// consumer thread, never an io thread). Domain errors -> refused; store errors (closed,
+/// storage unavailable, conflicts after the repository's retries) -> unavailable (retried);
+/// invalid_argument -> refused as validation_failed. The repository must outlive the executor.
+command_executor make_repository_executor(eventstore::repository& repo);
+
 /// billing.events: parse, run the command with metadata {correlation_id: payment_id or
 /// "<topic>/<partition>/<offset>", causation_id: "kafka:<topic>/<partition>/<offset>", actor:
 /// "system:billing"}, map the outcome (tenant_not_found -> unknown_tenant, validation_failed ->
@@ -172,8 +181,11 @@ struct consumer_config {
   std::chrono::milliseconds retry_backoff{100};  ///< first retry; doubles
   std::chrono::milliseconds retry_backoff_max{5'000};
   std::chrono::milliseconds dlq_timeout{10'000};  ///< bound on one dead-letter delivery
-  client_properties consumer_properties;          ///< overrides of librdkafka properties
-  client_properties producer_properties;          ///< of the dead-letter producer
+  /// false: a record that can never be processed is logged and skipped instead of copied to the
+  /// DLQ (read replicas: the writer dead-letters it already).
+  bool dead_letters = true;
+  client_properties consumer_properties;  ///< overrides of librdkafka properties
+  client_properties producer_properties;  ///< of the dead-letter producer
 };
 
 struct consumer_status {
