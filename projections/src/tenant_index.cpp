@@ -51,13 +51,6 @@ std::uint64_t siphash13(std::string_view data, std::uint64_t k0, std::uint64_t k
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
-std::size_t ceil_pow2(std::size_t n) {
-  std::size_t c = 16;
-  while (c < n)
-    c <<= 1;
-  return c;
-}
-
 bool starts_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.compare(0, p.size(), p) == 0;
 }
