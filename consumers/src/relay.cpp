@@ -369,10 +369,11 @@ class relay_impl final : public relay {
       next_pending_ = 0;
       if (!produce_pending()) rd_kafka_poll(producer_.get(), 10);
     }
-    // Stopping: let what is in flight complete (bounded), keep the acknowledged prefix.
+    // Stopping: let what is in flight complete (bounded; not at all when Kafka is known to be
+    // away: the records are in the log and the next start re-sends them).
     if (producer_) {
       const auto deadline = steady::now() + config_.stop_timeout;
-      while (!window_.empty() && steady::now() < deadline) {
+      while (!window_.empty() && reachable_ && steady::now() < deadline) {
         rd_kafka_poll(producer_.get(), 20);
         advance();
         if (restart_needed_) break;

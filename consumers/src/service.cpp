@@ -73,7 +73,8 @@ result<std::unique_ptr<service>> service::start(service_config config,
     consumer_config bc;
     bc.bootstrap_servers = p->bootstrap;
     bc.topic = c.billing_topic;
-    bc.group_id = "tenantd";
+    // One group per topic: a member joining for one topic never rebalances the other.
+    bc.group_id = "tenantd-billing";
     bc.consumer_properties = c.client_overrides;
     bc.producer_properties = c.client_overrides;
     auto billing = start_consumer(bc, make_billing_handler(make_repository_executor(*repo)));
@@ -94,7 +95,7 @@ result<std::unique_ptr<service>> service::start(service_config config,
     if (c.replica) {
       // A replica keeps its own usage view; the writer dead-letters what cannot be applied,
       // and a tenant may reach the report before the replica's log does.
-      uc.group_id = "tenantd-replica-" + c.instance_id;
+      uc.group_id = "tenantd-replica-" + c.instance_id + "-usage";
       uc.dead_letters = false;
       h = make_usage_handler(
           [model](const usage_report& r) -> eventstore::result<bool> {
@@ -104,7 +105,7 @@ result<std::unique_ptr<service>> service::start(service_config config,
           },
           nullptr);
     } else {
-      uc.group_id = "tenantd";
+      uc.group_id = "tenantd-usage";
       h = make_usage_handler(*model, store);
     }
     auto usage = start_consumer(uc, std::move(h));

@@ -135,7 +135,11 @@ TEST(KafkaServiceTest, WriterRunsBillingAndUsageAndPublishesTheLog) {
   rc.client_overrides = {{"log_level", "3"}};
   auto replica = service::start(rc, *replica_store, nullptr, nullptr);
   ASSERT_TRUE(replica) << replica.error().message();
-  ASSERT_TRUE(eventually([&] { return replica_store->head() == store->head(); }));
+  ASSERT_TRUE(eventually([&] {
+    const auto s = (*replica)->status();
+    return s.mirror && s.mirror->position == store->head();
+  }));
+  EXPECT_EQ(replica_store->head(), store->head());
   EXPECT_EQ(replica_store->read_all(1, 100).value().back().envelope_json,
             store->read_all(1, 100).value().back().envelope_json);
   const auto rs = (*replica)->status();
