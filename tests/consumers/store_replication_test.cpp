@@ -183,8 +183,8 @@ TEST(StoreReplicationRocksdbTest, CheckpointsSurviveAReopenWithTheirEvents) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreReplicationTest,
-                         ::testing::Values(kind::memory, kind::rocksdb), [](const auto& info) {
-                           return info.param == kind::memory ? "memory" : "rocksdb";
+                         ::testing::Values(kind::memory, kind::rocksdb), [](const auto& param_info) {
+                           return param_info.param == kind::memory ? "memory" : "rocksdb";
                          });
 
 }  // namespace

@@ -36,7 +36,9 @@ void expect_views_match(const world& w, eventstore::event_store& store, const re
     EXPECT_EQ((*v)->created_position, first->front().position);
     auto nb = m.try_find(tid);
     EXPECT_NE(nb.status, lookup_status::not_found);
-    if (nb.status == lookup_status::found) EXPECT_EQ(nb.view->state, st);
+    if (nb.status == lookup_status::found) {
+      EXPECT_EQ(nb.view->state, st);
+    }
     EXPECT_TRUE(m.exists(tid));
   }
 }

@@ -55,7 +55,7 @@ bool matches(const model_entry& e, const std::optional<std::string>& name,
   for (const auto& q : words) {
     bool any = false;
     for (const auto& w : e.words)
-      any = any || w.compare(0, q.size(), q) == 0 && w.size() >= q.size();
+      any = any || (w.size() >= q.size() && w.compare(0, q.size(), q) == 0);
     if (!any) return false;
   }
   if (vis && !std::binary_search(vis->begin(), vis->end(), ordinal)) return false;
