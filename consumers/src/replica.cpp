@@ -185,6 +185,7 @@ class replica_impl final : public replica {
     if (!env) {
       // The relay only publishes envelopes; anything else on the topic is not ours to apply.
       invalid_.fetch_add(1, std::memory_order_relaxed);
+      skipped_unstored_ = true;
       spdlog::warn("kafka replica: record {}/{} is not an envelope: skipped", m->partition,
                    m->offset);
       return;
@@ -192,6 +193,7 @@ class replica_impl final : public replica {
     const auto pos = env->position;
     if (pos <= head_ || buffer_.contains(pos)) {
       duplicates_.fetch_add(1, std::memory_order_relaxed);
+      skipped_unstored_ = true;
       return;
     }
     held_offsets_[p].insert(m->offset);
@@ -334,8 +336,22 @@ class replica_impl final : public replica {
         receive(m.get());
       }
       drain();
+      store_skipped_offsets();
       throttle();
     }
+  }
+
+  // Records that append nothing (duplicates, foreign records) still advance the offsets; store
+  // them, or a restart would read and drop them all again.
+  void store_skipped_offsets() {
+    if (!skipped_unstored_) return;
+    for (const auto& [name, next] : checkpoints_after(head_)) {
+      if (const auto ec = store_.store_checkpoint(name, next)) {
+        spdlog::warn("kafka replica: storing offset {}: {}", name, ec.message());
+        return;  // kept dirty: retried after the next poll
+      }
+    }
+    skipped_unstored_ = false;
   }
 
   eventstore::event_store& store_;
@@ -349,6 +365,7 @@ class replica_impl final : public replica {
   std::vector<std::int64_t> last_seen_;                    // per partition, -1 = none
   std::vector<std::multiset<std::int64_t>> held_offsets_;  // per partition, in the buffer
   bool paused_ = false;
+  bool skipped_unstored_ = false;  // skipped records past the stored offsets
 
   std::mutex wake_mu_;
   std::condition_variable wake_;
