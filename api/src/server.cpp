@@ -128,6 +128,12 @@ struct server::impl {
     deadline.reset();
     acceptor.reset();
     control.reset();
+    {
+      // Entries of connections cut at the shutdown deadline hold strands: they must go before
+      // the io_context that owns the strand service.
+      std::lock_guard lock(mutex);
+      connections.clear();
+    }
     ioc.reset();
   }
 
@@ -299,7 +305,7 @@ struct server::impl {
       parser.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
       parser.body_limit(cfg.body_limit);
       lowest.expires_after(cfg.read_timeout);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      auto ec = co_await read_request(stream, buffer, parser);
       const auto started = std::chrono::steady_clock::now();
       if (ec) {
         std::optional<problem> refusal;
@@ -348,6 +354,24 @@ struct server::impl {
       if (!ok) co_return false;
       if (!keep) co_return true;
     }
+  }
+
+  /// Reads one request. A client that sent `Expect: 100-continue` (curl does for bodies over
+  /// 1 KiB) waits for an interim 100 before sending its body; without one it stalls for a
+  /// second. Refusals decided from the header (413 on Content-Length) are final answers and get
+  /// no 100.
+  template <class Stream>
+  net::awaitable<beast::error_code> read_request(Stream& stream, beast::flat_buffer& buffer,
+                                                 http::request_parser<http::string_body>& parser) {
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    if (ec || parser.is_done()) co_return ec;
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> interim{http::status::continue_, 11};
+      auto [wec, wn] = co_await http::async_write(stream, interim, use_tuple);
+      if (wec) co_return wec;
+    }
+    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    co_return bec;
   }
 
   template <class Stream>

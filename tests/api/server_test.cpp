@@ -141,6 +141,13 @@ class client {
     return res;
   }
 
+  /// Reads an interim (1xx) response, which has no body.
+  void read_header_only(http::response<http::empty_body>& res) {
+    http::response_parser<http::empty_body> parser;
+    http::read_header(socket_, buffer_, parser);
+    res = parser.release();
+  }
+
   http::response<http::string_body> get(std::string target) {
     send(http::verb::get, std::move(target));
     return receive();
@@ -193,6 +200,21 @@ TEST(server, answers_pipelined_requests_in_order) {
   EXPECT_EQ(c.receive().body(), "2");
   EXPECT_EQ(c.receive().body(), "fifth");
   EXPECT_EQ(c.receive().body(), "3");
+}
+
+TEST(server, answers_expect_100_continue_before_the_body) {
+  running_server s;
+  ASSERT_TRUE(s.start());
+  client c(s.port());
+  c.send_raw("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  // The interim answer arrives although the body has not been sent.
+  http::response<http::empty_body> interim;
+  c.read_header_only(interim);
+  EXPECT_EQ(interim.result(), http::status::continue_);
+  c.send_raw("hello");
+  auto res = c.receive();
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "hello");
 }
 
 TEST(server, echoes_a_sane_request_id_and_generates_one_otherwise) {
