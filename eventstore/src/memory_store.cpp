@@ -201,6 +201,9 @@ class memory_store final : public event_store, private pipeline_backend {
 
   void publish(commit_batch& b) override { signal_->publish(b.events.back().position); }
 
+  // Writes to memory cannot fail, so there is never anything to recover from.
+  result<pipeline_state> recover() override { return make_error_code(errc::storage_unavailable); }
+
   memory_options options_;
   std::shared_ptr<commit_signal> signal_;
 

@@ -30,13 +30,10 @@ bool is_json_object(std::string_view json) {
 
 append_pipeline::append_pipeline(pipeline_backend& backend, pipeline_options options,
                                  pipeline_state state)
-    : backend_(backend),
-      options_(std::move(options)),
-      head_(state.head),
-      streams_(std::move(state.streams)),
-      claims_(std::move(state.claims)),
-      filter_(std::move(state.filter)) {
-  writer_ = std::thread([this] { run(); });
+    : backend_(backend), options_(std::move(options)), sync_stage_(backend.needs_sync()) {
+  reset_state(std::move(state));
+  writer_ = std::thread([this] { run_writer(); });
+  if (sync_stage_) syncer_ = std::thread([this] { run_syncer(); });
 }
 
 append_pipeline::~append_pipeline() {
@@ -95,18 +92,25 @@ void append_pipeline::stop() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  // The writer handed its last batches over; the sync stage drains them.
+  {
+    std::lock_guard lk(sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
 }
 
 stream_state append_pipeline::stream(std::string_view stream_id) const {
   std::shared_lock lk(state_mu_);
-  const auto it = streams_.find(stream_id);
-  return it == streams_.end() ? stream_state{} : it->second;
+  const auto it = published_streams_.find(stream_id);
+  return it == published_streams_.end() ? stream_state{} : it->second;
 }
 
 std::optional<std::string> append_pipeline::claim_owner(std::string_view value) const {
   std::shared_lock lk(state_mu_);
-  const auto it = claims_.find(value);
-  if (it == claims_.end()) return std::nullopt;
+  const auto it = published_claims_.find(value);
+  if (it == published_claims_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -114,18 +118,6 @@ store_stats append_pipeline::stats() const {
   return store_stats{
       appends_.load(std::memory_order_relaxed), events_.load(std::memory_order_relaxed),
       batches_.load(std::memory_order_relaxed), failed_.load(std::memory_order_relaxed)};
-}
-
-void append_pipeline::reset_state(pipeline_state state) {
-  {
-    std::unique_lock lk(state_mu_);
-    streams_ = std::move(state.streams);
-    claims_ = std::move(state.claims);
-  }
-  head_ = state.head;
-  filter_ = std::move(state.filter);
-  recent_ids_.clear();
-  recent_order_.clear();
 }
 
 void append_pipeline::set_commit_observer(commit_observer observer) {
@@ -139,7 +131,22 @@ domain::clock_time append_pipeline::now() const {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-void append_pipeline::run() {
+void append_pipeline::reset_state(pipeline_state state) {
+  {
+    std::unique_lock lk(state_mu_);
+    durable_head_ = state.head;
+    published_streams_ = state.streams;
+    published_claims_ = state.claims;
+  }
+  head_ = state.head;
+  streams_ = std::move(state.streams);
+  claims_ = std::move(state.claims);
+  filter_ = std::move(state.filter);
+  recent_ids_.clear();
+  recent_order_.clear();
+}
+
+void append_pipeline::run_writer() {
   std::vector<pending> batch;
   for (;;) {
     {
@@ -160,12 +167,41 @@ void append_pipeline::run() {
   }
 }
 
-result<std::optional<id_location>> append_pipeline::locate(const uuid_bytes& id, const overlay& ov,
-                                                           bool& in_batch) {
-  if (const auto it = ov.ids.find(id); it != ov.ids.end()) {
-    in_batch = true;
-    return std::optional<id_location>(it->second);
+void append_pipeline::run_syncer() {
+  std::deque<stage_item> items;
+  for (;;) {
+    {
+      std::unique_lock lk(sync_mu_);
+      sync_cv_.wait(lk, [&] { return !sync_queue_.empty() || sync_stopping_; });
+      if (sync_queue_.empty()) return;  // stopping and drained
+      items.swap(sync_queue_);
+      sync_busy_ = true;
+    }
+    // ONE sync covers every batch written so far (a batch being written meanwhile may be covered
+    // too; it is then synced again with the next group, which is harmless).
+    bool any_written = false;
+    for (const auto& item : items)
+      any_written = any_written || item.written;
+    bool durable = !broken_.load();
+    if (durable && any_written && backend_.sync()) {
+      broken_.store(true);
+      durable = false;
+    }
+    for (auto& item : items)
+      complete(item, durable);
+    items.clear();
+    {
+      std::lock_guard lk(sync_mu_);
+      sync_busy_ = false;
+    }
+    sync_cv_.notify_all();
   }
+}
+
+result<std::optional<id_location>> append_pipeline::locate(const uuid_bytes& id,
+                                                           const overlay& ov) {
+  if (const auto it = ov.ids.find(id); it != ov.ids.end())
+    return std::optional<id_location>(it->second);
   if (const auto it = recent_ids_.find(id); it != recent_ids_.end())
     return std::optional<id_location>(it->second);
   if (options_.recent_id_capacity == 0) return std::optional<id_location>();
@@ -173,43 +209,38 @@ result<std::optional<id_location>> append_pipeline::locate(const uuid_bytes& id,
   return backend_.find_event_id(id);
 }
 
-append_pipeline::outcome append_pipeline::apply(pending& p, overlay& ov, commit_batch& out,
-                                                std::uint64_t& next_position,
-                                                domain::clock_time now) {
-  if (p.invalid) return {*p.invalid, false};
+append_outcome append_pipeline::apply(pending& p, overlay& ov, commit_batch& out,
+                                      std::uint64_t& next_position, domain::clock_time now) {
+  if (p.invalid) return *p.invalid;
   auto& r = p.request;
 
   // 1. Event-id idempotency, before the expected version: a retry of a stored append gets the
   // original result whatever it expected.
-  bool in_batch = false;
   std::size_t found_here = 0;
   append_result replay{UINT64_MAX, 0, UINT64_MAX, 0, true};
   for (std::size_t i = 0; i < p.ids.size(); ++i) {
-    auto loc = locate(p.ids[i], ov, in_batch);
-    if (!loc) return {append_error{errc::storage_unavailable, 0, "event id lookup failed"}, false};
+    auto loc = locate(p.ids[i], ov);
+    if (!loc) return append_error{errc::storage_unavailable, 0, "event id lookup failed"};
     if (!*loc) continue;
     if ((*loc)->stream_id != r.stream_id)
-      return {append_error{errc::duplicate_event_id, 0,
-                           "event " + r.events[i].event_id + " is stored in another stream"},
-              false};
+      return append_error{errc::duplicate_event_id, 0,
+                          "event " + r.events[i].event_id + " is stored in another stream"};
     ++found_here;
     replay.first_position = std::min(replay.first_position, (*loc)->position);
     replay.last_position = std::max(replay.last_position, (*loc)->position);
     replay.first_version = std::min(replay.first_version, (*loc)->version);
     replay.last_version = std::max(replay.last_version, (*loc)->version);
   }
-  if (found_here == p.ids.size()) return {replay, in_batch};
+  if (found_here == p.ids.size()) return replay;
   if (found_here > 0)
-    return {append_error{errc::duplicate_event_id, 0,
-                         "some event ids of this append are already stored in the stream"},
-            false};
+    return append_error{errc::duplicate_event_id, 0,
+                        "some event ids of this append are already stored in the stream"};
 
   // Replication: the events must land at the positions they have on the writer.
   if (r.expected_position && *r.expected_position != next_position)
-    return {append_error{errc::wrong_expected_position, next_position - 1,
-                         "the log is at position " + std::to_string(next_position - 1) + ", not " +
-                             std::to_string(*r.expected_position - 1)},
-            false};
+    return append_error{errc::wrong_expected_position, next_position - 1,
+                        "the log is at position " + std::to_string(next_position - 1) + ", not " +
+                            std::to_string(*r.expected_position - 1)};
 
   // 2. Expected version against the head as of this point of the batch.
   stream_state cur;
@@ -233,9 +264,8 @@ append_pipeline::outcome append_pipeline::apply(pending& p, overlay& ov, commit_
       break;
   }
   if (!ok)
-    return {append_error{errc::wrong_expected_version, cur.version,
-                         "stream " + r.stream_id + " is at version " + std::to_string(cur.version)},
-            false};
+    return append_error{errc::wrong_expected_version, cur.version,
+                        "stream " + r.stream_id + " is at version " + std::to_string(cur.version)};
 
   // 3. Unique claims: all checked before any is applied.
   const auto owner_of = [&](const std::string& value) -> std::optional<std::string> {
@@ -247,8 +277,7 @@ append_pipeline::outcome append_pipeline::apply(pending& p, overlay& ov, commit_
     if (c.action != unique_claim::op::claim) continue;
     const auto owner = owner_of(c.value);
     if (owner && *owner != r.stream_id)
-      return {append_error{errc::duplicate_domain, 0, "'" + c.value + "' is held by " + *owner},
-              false};
+      return append_error{errc::duplicate_domain, 0, "'" + c.value + "' is held by " + *owner};
   }
   for (const auto& c : r.claims) {
     const auto owner = owner_of(c.value);
@@ -287,23 +316,20 @@ append_pipeline::outcome append_pipeline::apply(pending& p, overlay& ov, commit_
     out.checkpoints.push_back(std::move(c));
   res.last_position = cur.last_position;
   res.last_version = cur.version;
-  return {res, true};
+  return res;
 }
 
-void append_pipeline::merge(overlay& ov, const commit_batch& out) {
-  {
-    std::unique_lock lk(state_mu_);
-    for (auto& [id, st] : ov.streams)
-      streams_[id] = st;
-    for (auto& [value, owner] : ov.claims) {
-      if (owner) {
-        claims_[value] = *owner;
-      } else if (const auto it = claims_.find(value); it != claims_.end()) {
-        claims_.erase(it);
-      }
+void append_pipeline::merge_written(overlay& ov, const commit_batch& out) {
+  for (auto& [id, st] : ov.streams)
+    streams_[id] = st;
+  for (auto& [value, owner] : ov.claims) {
+    if (owner) {
+      claims_[value] = *owner;
+    } else if (const auto it = claims_.find(value); it != claims_.end()) {
+      claims_.erase(it);
     }
   }
-  if (!out.events.empty()) head_ = out.events.back().position;
+  head_ = out.events.back().position;
   const bool authoritative = options_.recent_id_capacity == 0;
   for (std::size_t i = 0; i < out.events.size(); ++i) {
     const auto& id = out.event_uuids[i];
@@ -322,56 +348,104 @@ void append_pipeline::merge(overlay& ov, const commit_batch& out) {
   }
 }
 
+// After a failed write or sync: wait until every batch in flight has been answered, then let the
+// backend restore the storage and reload the state. False: still broken; `batch` was failed.
+bool append_pipeline::recover_if_broken(std::vector<pending>& batch) {
+  if (!broken_.load()) return true;
+  {
+    std::unique_lock lk(sync_mu_);
+    sync_cv_.wait(lk, [&] { return sync_queue_.empty() && !sync_busy_; });
+  }
+  auto state = backend_.recover();
+  if (!state) {
+    for (auto& p : batch) {
+      failed_.fetch_add(1, std::memory_order_relaxed);
+      p.handler(append_error{errc::storage_unavailable, 0, "the event store is recovering"});
+    }
+    return false;
+  }
+  reset_state(std::move(*state));
+  broken_.store(false);
+  return true;
+}
+
 void append_pipeline::process(std::vector<pending>& batch) {
+  if (!recover_if_broken(batch)) return;
+  stage_item item;
   overlay ov;
-  commit_batch out;
-  std::vector<outcome> outcomes;
-  outcomes.reserve(batch.size());
+  item.outcomes.reserve(batch.size());
   std::uint64_t next_position = head_ + 1;
   const auto t = now();
   for (auto& p : batch)
-    outcomes.push_back(apply(p, ov, out, next_position, t));
+    item.outcomes.push_back(apply(p, ov, item.out, next_position, t));
 
-  bool committed = false;
-  const std::size_t event_count = out.events.size();  // publish() may move the events out
-  if (!out.events.empty()) {
+  if (!item.out.events.empty()) {
     for (auto& [id, st] : ov.streams)
-      out.streams.emplace_back(id, st);
+      item.out.streams.emplace_back(id, st);
     for (auto& [value, owner] : ov.claims)
-      out.claims.emplace_back(value, owner);
-    if (const auto ec = backend_.write(out); ec) {
-      for (auto& o : outcomes)
-        if (o.value && o.depends_on_batch)
-          o.value = append_error{errc::storage_unavailable, 0, "write failed: " + ec.message()};
+      item.out.claims.emplace_back(value, owner);
+    if (backend_.write(item.out)) {
+      broken_.store(true);  // nothing of it was written; the next batch recovers first
     } else {
-      committed = true;
-      merge(ov, out);
-      backend_.publish(out);
+      item.written = true;
+      merge_written(ov, item.out);
       batches_.fetch_add(1, std::memory_order_relaxed);
-      events_.fetch_add(event_count, std::memory_order_relaxed);
     }
   }
-
-  std::size_t succeeded = 0, written = 0;
-  for (const auto& o : outcomes) {
-    if (!o.value) continue;
-    ++succeeded;
-    if (!o.value->replayed) ++written;
+  item.requests = std::move(batch);
+  batch.clear();
+  if (!sync_stage_) return complete(item, item.written);
+  {
+    std::lock_guard lk(sync_mu_);
+    sync_queue_.push_back(std::move(item));
   }
-  appends_.fetch_add(succeeded, std::memory_order_relaxed);
-  failed_.fetch_add(batch.size() - succeeded, std::memory_order_relaxed);
+  sync_cv_.notify_one();
+}
 
-  // The observer first: metrics count a commit before any client hears of it.
-  if (committed) {
+// Publishes a batch once durable and answers its appends. A success referring to positions that
+// are not durable (its write failed, or a sync covering it did) becomes storage_unavailable:
+// nothing is acknowledged before it is durable.
+void append_pipeline::complete(stage_item& item, bool durable) {
+  std::size_t written_appends = 0;
+  if (item.written && durable) {
+    {
+      std::unique_lock lk(state_mu_);
+      for (const auto& [id, st] : item.out.streams)
+        published_streams_[id] = st;
+      for (const auto& [value, owner] : item.out.claims) {
+        if (owner) {
+          published_claims_[value] = *owner;
+        } else if (const auto it = published_claims_.find(value); it != published_claims_.end()) {
+          published_claims_.erase(it);
+        }
+      }
+      durable_head_ = item.out.events.back().position;
+    }
+    const std::size_t events = item.out.events.size();
+    backend_.publish(item.out);
+    events_.fetch_add(events, std::memory_order_relaxed);
+    for (const auto& o : item.outcomes)
+      if (o && !o->replayed) ++written_appends;
     std::shared_ptr<const commit_observer> obs;
     {
       std::lock_guard lk(observer_mu_);
       obs = observer_;
     }
-    if (obs && *obs) (*obs)(event_count, written);
+    // The observer first: metrics count a commit before any client hears of it.
+    if (obs && *obs) (*obs)(events, written_appends);
   }
-  for (std::size_t i = 0; i < batch.size(); ++i)
-    batch[i].handler(std::move(outcomes[i].value));
+  std::uint64_t durable_head;
+  {
+    std::shared_lock lk(state_mu_);
+    durable_head = durable_head_;
+  }
+  for (std::size_t i = 0; i < item.requests.size(); ++i) {
+    auto& o = item.outcomes[i];
+    if (o && o->last_position > durable_head)
+      o = append_error{errc::storage_unavailable, 0, "the write did not reach storage"};
+    (o ? appends_ : failed_).fetch_add(1, std::memory_order_relaxed);
+    item.requests[i].handler(std::move(o));
+  }
 }
 
 }  // namespace tenant::eventstore::detail

@@ -2,15 +2,23 @@
 // The append pipeline shared by both stores: appends are queued to ONE writer thread that takes
 // everything pending (bounded by max_batch_events), checks event-id idempotency, expected
 // versions and unique claims against in-memory state, assigns versions and contiguous
-// positions, hands the whole batch to the backend as one write (RocksDB: one WriteBatch, one
-// WAL sync), then publishes it and completes every handler.
+// positions and hands the whole batch to the backend as one write (RocksDB: one WriteBatch).
 //
-// In-memory state (stream heads, unique claims, recent event ids, the id filter) is owned by the
-// writer thread; other threads read heads and claims under a shared lock. A batch works on an
-// overlay of that state and merges it only after the backend wrote it, so a failed write rolls
-// back by dropping the overlay and consumes no position.
+// Durability is a second stage when the backend needs a sync (RocksDB, durability fsync): the
+// sync thread takes every batch written so far, makes them durable with ONE WAL sync, then
+// publishes them in order and completes their handlers, while the writer already writes the
+// next batches. Group commit thus overlaps the sync with the work around it; nothing is visible
+// to readers or acknowledged before it is durable. Without a sync stage, batches are published
+// and completed by the writer right after their write.
+//
+// State: the writer keeps the *written* state (stream heads, claims, recent event ids, the id
+// filter), which validates the next batches; readers see the *published* (durable) heads and
+// claims under state_mu_. A batch works on an overlay merged only after its write succeeded, so
+// a failed write consumes no position. After a failed write or sync, the store is recovered
+// and the state reloaded from storage before the next write (see pipeline_backend::recover).
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -75,14 +83,24 @@ struct commit_batch {
   std::vector<std::pair<std::string, std::uint64_t>> checkpoints;
 };
 
+struct pipeline_state;
+
 class pipeline_backend {
  public:
   virtual ~pipeline_backend() = default;
   /// Asked only when the id filter says "maybe" and the recent-id cache misses.
   virtual result<std::optional<id_location>> find_event_id(const uuid_bytes& id) = 0;
-  /// Writes the batch atomically and durably (per the store's durability).
+  /// Writes the batch atomically; durable at once unless needs_sync().
   virtual std::error_code write(const commit_batch& batch) = 0;
-  /// After a successful write and before any handler: make the batch visible to readers.
+  /// True: writes become durable only through sync(), run by the sync thread.
+  virtual bool needs_sync() const { return false; }
+  /// Makes every write so far durable (RocksDB: one WAL sync). Sync thread; may run while the
+  /// writer writes the next batch.
+  virtual std::error_code sync() { return {}; }
+  /// After a failed write or sync, with the sync stage idle (writer thread): restores the
+  /// storage and returns the state reloaded from it; readers then see exactly that log.
+  virtual result<pipeline_state> recover() = 0;
+  /// Makes a durable batch visible to readers (in order), before its handlers run.
   virtual void publish(commit_batch& batch) = 0;
 };
 
@@ -94,7 +112,7 @@ struct pipeline_options {
   store_clock clock;
 };
 
-/// Initial in-memory state, loaded by the store at open.
+/// In-memory state, loaded by the store at open and after a recovery.
 struct pipeline_state {
   std::uint64_t head = 0;
   string_map<stream_state> streams;
@@ -120,11 +138,6 @@ class append_pipeline {
   store_stats stats() const;
   void set_commit_observer(commit_observer observer);
 
-  /// Replaces the in-memory state with one reloaded from storage. Writer thread only: called by
-  /// the backend from inside write() (which then fails its batch, validated against the old
-  /// state) when recovery found the log changed under it.
-  void reset_state(pipeline_state state);
-
   /// Validation shared with nothing else: exposed for tests of bad input.
   static std::optional<append_error> validate(append_request& request,
                                               std::vector<uuid_bytes>& ids);
@@ -141,25 +154,31 @@ class append_pipeline {
     string_map<std::optional<std::string>> claims;
     std::unordered_map<uuid_bytes, id_location, uuid_hash> ids;
   };
-  struct outcome {
-    append_outcome value;
-    bool depends_on_batch = false;  ///< fails with the batch when its write fails
+  /// A written batch on its way to its handlers.
+  struct stage_item {
+    std::vector<pending> requests;
+    std::vector<append_outcome> outcomes;
+    commit_batch out;
+    bool written = false;  ///< has events that reached storage
   };
 
-  void run();
+  void run_writer();
+  void run_syncer();
   void process(std::vector<pending>& batch);
-  outcome apply(pending& p, overlay& ov, commit_batch& out, std::uint64_t& next_position,
-                domain::clock_time now);
-  result<std::optional<id_location>> locate(const uuid_bytes& id, const overlay& ov,
-                                            bool& in_batch);
-  void merge(overlay& ov, const commit_batch& out);
+  bool recover_if_broken(std::vector<pending>& batch);
+  append_outcome apply(pending& p, overlay& ov, commit_batch& out, std::uint64_t& next_position,
+                       domain::clock_time now);
+  result<std::optional<id_location>> locate(const uuid_bytes& id, const overlay& ov);
+  void merge_written(overlay& ov, const commit_batch& out);
+  void complete(stage_item& item, bool durable);
+  void reset_state(pipeline_state state);
   domain::clock_time now() const;
 
   pipeline_backend& backend_;
   pipeline_options options_;
+  const bool sync_stage_;
 
-  // Writer-owned state; heads and claims are also read by other threads under state_mu_.
-  mutable std::shared_mutex state_mu_;
+  // Written state: writer thread only.
   std::uint64_t head_ = 0;
   string_map<stream_state> streams_;
   string_map<std::string> claims_;
@@ -167,16 +186,33 @@ class append_pipeline {
   std::unordered_map<uuid_bytes, id_location, uuid_hash> recent_ids_;
   std::deque<uuid_bytes> recent_order_;
 
+  // Published (durable) state: written by the completing thread, read by any thread.
+  mutable std::shared_mutex state_mu_;
+  std::uint64_t durable_head_ = 0;
+  string_map<stream_state> published_streams_;
+  string_map<std::string> published_claims_;
+
+  // Set by a failed write or sync; the writer recovers before its next write.
+  std::atomic<bool> broken_{false};
+
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<pending> queue_;
   bool stopping_ = false;
-  std::thread writer_;
+
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  std::deque<stage_item> sync_queue_;
+  bool sync_busy_ = false;
+  bool sync_stopping_ = false;
 
   std::mutex observer_mu_;
   std::shared_ptr<const commit_observer> observer_;
 
   std::atomic<std::uint64_t> appends_{0}, events_{0}, batches_{0}, failed_{0};
+
+  std::thread writer_;
+  std::thread syncer_;
 };
 
 }  // namespace tenant::eventstore::detail

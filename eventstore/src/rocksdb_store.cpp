@@ -43,8 +43,11 @@ domain::clock_time system_now() {
 
 class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  faulty_file(std::unique_ptr<rocksdb::FSWritableFile> f, std::shared_ptr<write_fault> fault)
-      : FSWritableFileOwnerWrapper(std::move(f)), fault_(std::move(fault)) {}
+  faulty_file(std::unique_ptr<rocksdb::FSWritableFile> f, std::shared_ptr<write_fault> fault,
+              const std::string& name)
+      : FSWritableFileOwnerWrapper(std::move(f)),
+        fault_(std::move(fault)),
+        wal_(name.ends_with(".log")) {}
   rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* g) override {
     if (failing()) return rocksdb::IOStatus::NoSpace("injected");
@@ -61,17 +64,28 @@ class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
     return FSWritableFileOwnerWrapper::Flush(o, g);
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
+    hold();
     if (failing() || fault_->fail_syncs.load()) return rocksdb::IOStatus::IOError("injected");
     return FSWritableFileOwnerWrapper::Sync(o, g);
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
+    hold();
     if (failing() || fault_->fail_syncs.load()) return rocksdb::IOStatus::IOError("injected");
     return FSWritableFileOwnerWrapper::Fsync(o, g);
   }
 
  private:
   bool failing() const { return fault_->fail_writes.load(); }
+  void hold() {
+    if (!wal_ || !fault_->hold_wal_syncs.load()) return;
+    fault_->held_wal_syncs.fetch_add(1);
+    fault_->held_wal_syncs.notify_all();
+    fault_->hold_wal_syncs.wait(true);
+    fault_->held_wal_syncs.fetch_sub(1);
+    fault_->held_wal_syncs.notify_all();
+  }
   std::shared_ptr<write_fault> fault_;
+  const bool wal_;
 };
 
 class faulty_fs final : public rocksdb::FileSystemWrapper {
@@ -85,7 +99,7 @@ class faulty_fs final : public rocksdb::FileSystemWrapper {
     if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
     std::unique_ptr<rocksdb::FSWritableFile> file;
     auto s = target()->NewWritableFile(f, o, &file, g);
-    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_);
+    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_, f);
     return s;
   }
   rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
@@ -94,7 +108,7 @@ class faulty_fs final : public rocksdb::FileSystemWrapper {
     if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
     std::unique_ptr<rocksdb::FSWritableFile> file;
     auto s = target()->ReopenWritableFile(f, o, &file, g);
-    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_);
+    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_, f);
     return s;
   }
   rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
@@ -104,7 +118,7 @@ class faulty_fs final : public rocksdb::FileSystemWrapper {
     if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
     std::unique_ptr<rocksdb::FSWritableFile> file;
     auto s = target()->ReuseWritableFile(f, old, o, &file, g);
-    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_);
+    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_, f);
     return s;
   }
 
@@ -603,10 +617,9 @@ class rocksdb_store final : public event_store, private pipeline_backend {
         id_location{v.substr(16), get_u64(v), get_u64(std::string_view(v).substr(8))});
   }
 
+  // With a sync stage (durability fsync, pipelined_sync) the batch is written without a sync
+  // and sync() follows on the sync thread; otherwise WriteOptions::sync follows the durability.
   std::error_code write(const commit_batch& b) override {
-    if (needs_recovery_) {
-      if (auto ec = recover(); ec) return ec;
-    }
     rocksdb::WriteBatch wb;
     std::string pos;
     for (std::size_t i = 0; i < b.events.size(); ++i) {
@@ -629,27 +642,38 @@ class rocksdb_store final : public event_store, private pipeline_backend {
         wb.Delete(db_->cf(cf_unique), value);
       }
     }
-    const auto s = db_->db->Write(sync_options(), &wb);
-    if (!s.ok()) {
-      needs_recovery_ = true;
-      return unavailable();
-    }
-    return {};
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.mode == durability::fsync && !needs_sync();
+    return db_->db->Write(wo, &wb).ok() ? std::error_code() : unavailable();
   }
 
-  // After a failed write RocksDB refuses writes until Resume(). The failed batch may sit in the
-  // current WAL (written but not synced, or synced but not applied) while its positions are about
-  // to be reused, so recovery must leave no WAL that could replay it over later batches:
+  bool needs_sync() const override {
+    return options_.mode == durability::fsync && options_.pipelined_sync;
+  }
+
+  // One WAL sync for everything written so far; RocksDB allows it beside a concurrent Write.
+  std::error_code sync() override {
+    auto db = acquire();
+    if (!db) return unavailable();
+    return db->db->SyncWAL().ok() ? std::error_code() : unavailable();
+  }
+
+  // After a failed write or sync RocksDB refuses writes until Resume(), and the log may hold
+  // batches that were written but never acknowledged (a failed sync), or a failed record whose
+  // positions are about to be reused. Recovery therefore makes storage the truth again:
   // 1. a probe file is written and synced first: while the disk is still full nothing else is
   //    tried (a failed Resume can turn a recoverable error into a fatal one);
-  // 2. Resume(), then flush every column family: the old WAL becomes obsolete;
+  // 2. Resume(), then flush every column family: what the memtables hold becomes durable and
+  //    the old WAL, with any failed record, obsolete;
   // 3. if RocksDB still refuses (fatal errors cannot be resumed), close and reopen the
-  //    database. Reopening replays the WAL; if the failed batch was complete in it, it is now
-  //    part of the log: the in-memory state is reloaded and the current batch (validated
-  //    against the old state) fails, so its appends are retried against the new one. Readers
-  //    wait on db_mu_ during the swap and get storage_unavailable if the reopen fails.
-  std::error_code recover() {
+  //    database: WAL replay keeps every complete record. Readers wait on db_mu_ during the
+  //    swap and get storage_unavailable if the reopen fails;
+  // 4. the in-memory state is reloaded from the database and readers see exactly that log. A
+  //    batch reported failed may thus turn out stored: a retry with its event ids is answered
+  //    as a replay.
+  result<pipeline_state> recover() override {
     if (!probe_disk()) return unavailable();
+    bool resumed = false;
     if (db_) {
       auto s = db_->db->Resume();
       if (s.ok()) {
@@ -657,12 +681,9 @@ class rocksdb_store final : public event_store, private pipeline_backend {
         fo.wait = true;
         s = db_->db->Flush(fo, db_->handles);
       }
-      if (s.ok()) {
-        needs_recovery_ = false;
-        return {};
-      }
+      resumed = s.ok();
     }
-    {
+    if (!resumed) {
       std::unique_lock lk(db_mu_);
       db_.reset();
       auto db = open_layout(layout_options());
@@ -671,13 +692,9 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     }
     pipeline_state st;
     if (auto ec = load(st); ec) return unavailable();
-    needs_recovery_ = false;
-    if (st.head == signal_->head()) return {};
-    const std::uint64_t head = st.head;
     tail_.clear();
-    pipeline_->reset_state(std::move(st));
-    signal_->publish(head);
-    return unavailable();
+    signal_->publish(st.head);
+    return st;
   }
 
   // Writes and syncs a small file beside the database through the store's file system.
@@ -720,7 +737,6 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   tail_cache tail_;
   std::unique_ptr<append_pipeline> pipeline_;
   string_map<stream_state> ro_streams_;  // read-only mode: heads as of open
-  bool needs_recovery_ = false;          // writer thread only
 
   std::mutex idem_mu_;
   std::uint64_t idem_count_ = 0;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
+#include <algorithm>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -248,6 +250,60 @@ TEST_F(RocksdbStore, AFailedSyncNeverLeavesHalfABatchAndRetriesAreIdempotent) {
   EXPECT_TRUE(rep->ok()) << (rep->problems.empty() ? "" : rep->problems.front());
   EXPECT_EQ(rep->head, 5u);
 }
+
+// Durability fsync, both ways of syncing: while the WAL sync is held, the batch has been
+// written but nothing of it is acknowledged or visible to readers; releasing the sync
+// acknowledges every append at contiguous positions.
+class SyncHeld : public RocksdbStore, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(SyncHeld, NothingIsAcknowledgedOrVisibleBeforeTheWalSync) {
+  rocksdb_options o;
+  o.fault = std::make_shared<write_fault>();
+  o.pipelined_sync = GetParam();
+  auto s = open(o);
+  ASSERT_TRUE(append_sync(*s, one_event("a")));
+
+  auto& f = *o.fault;
+  f.hold_wal_syncs.store(true);
+  constexpr int appends = 6;
+  std::atomic<int> answered{0};
+  std::vector<std::promise<append_outcome>> done(appends);
+  std::vector<std::future<append_outcome>> outcomes;
+  for (auto& d : done)
+    outcomes.push_back(d.get_future());
+  for (int i = 0; i < appends; ++i)
+    s->append(one_event("b" + std::to_string(i % 2)), [&, i](append_outcome out) {
+      answered.fetch_add(1);
+      done[static_cast<std::size_t>(i)].set_value(std::move(out));
+    });
+  // Wait until a WAL sync is held: the first batch has been written to RocksDB by then.
+  for (int n = f.held_wal_syncs.load(); n == 0; n = f.held_wal_syncs.load())
+    f.held_wal_syncs.wait(n);
+  EXPECT_EQ(answered.load(), 0);
+  EXPECT_EQ(s->head(), 1u);
+  EXPECT_EQ(s->read_all(1, 100).value().size(), 1u);
+  EXPECT_EQ(s->stream_version("b0").value(), 0u);
+  EXPECT_EQ(s->read_stream("b0", 1, 10).value().size(), 0u);
+
+  f.hold_wal_syncs.store(false);
+  f.hold_wal_syncs.notify_all();
+  std::vector<std::uint64_t> positions;
+  for (auto& out : outcomes) {
+    auto r = out.get();
+    ASSERT_TRUE(r.has_value()) << r.error().detail;
+    positions.push_back(r->first_position);
+  }
+  std::sort(positions.begin(), positions.end());
+  for (std::size_t i = 0; i < positions.size(); ++i)
+    EXPECT_EQ(positions[i], i + 2);
+  EXPECT_EQ(s->head(), 1u + appends);
+  EXPECT_EQ(s->stream_version("b0").value(), appends / 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(RocksdbStore, SyncHeld, ::testing::Values(true, false),
+                         [](const auto& param_info) {
+                           return param_info.param ? "pipelined" : "plain";
+                         });
 
 TEST_F(RocksdbStore, ReadOnlyOpenWorksBesideARunningWriter) {
   auto writer = open();

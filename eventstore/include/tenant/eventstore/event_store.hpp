@@ -4,8 +4,9 @@
 ///
 /// Threading: every member is safe to call from any thread. `append` never blocks: the request
 /// is queued to the store's single writer, which group-commits pending appends in one batch and
-/// then calls each handler on the writer thread (handlers must be quick and must not append
-/// synchronously-and-wait). Reads are blocking (RocksDB I/O): call them off io_context threads.
+/// then calls each handler on the writer thread, or on the sync thread that makes batches
+/// durable (RocksDB, durability fsync). Handlers must be quick and must not append
+/// synchronously-and-wait. Reads are blocking (RocksDB I/O): call them off io_context threads.
 /// Lifecycle: construct (open), use, `stop()` (drains the queue, fails later appends with
 /// `errc::closed`), destroy.
 
@@ -252,9 +253,15 @@ class event_store {
 /// Test hook (fault-injection tests only; reads still work): while `fail_writes` is true every
 /// file creation, write and sync of the RocksDB store fails as on a full disk; while
 /// `fail_syncs` is true only syncs fail (data reaches the OS, the sync reports an I/O error).
+///
+/// While `hold_wal_syncs` is true every sync of a WAL file waits (counted in `held_wal_syncs`,
+/// which is notified) until it is set false again and notified: a test can observe what is
+/// acknowledged and visible while the WAL is not yet durable.
 struct write_fault {
   std::atomic<bool> fail_writes{false};
   std::atomic<bool> fail_syncs{false};
+  std::atomic<bool> hold_wal_syncs{false};
+  std::atomic<int> held_wal_syncs{0};
 };
 
 /// Clock of the store (idempotency expiry, default occurred_at); injectable for tests.
@@ -271,6 +278,11 @@ struct rocksdb_options {
   /// process (tenantd) holds the store open for writing: it opens a RocksDB secondary instance
   /// that sees what the writer had committed at open time (tenantctl verify/events).
   bool read_only = false;
+  /// durability fsync: write each batch without a sync and let a second thread sync the WAL
+  /// once for every batch written meanwhile (SyncWAL), so the sync overlaps the next batch's
+  /// work; events are still acknowledged and visible only once synced. false: one
+  /// WriteOptions::sync write per batch, nothing overlapped (for comparison).
+  bool pipelined_sync = true;
   std::size_t tail_cache_events = 65'536;       ///< recent events served from memory
   std::size_t event_id_cache_entries = 65'536;  ///< recent event ids (idempotent replays)
   store_clock clock;                            ///< empty = system clock
