@@ -1,0 +1,99 @@
+// Lists and counts of tenants, shared by /api/v1, /v1 and /v0.1 (DESIGN.md "HTTP", Lists).
+#include <spdlog/spdlog.h>
+
+#include "routes_support.hpp"
+#include "tenant/api/pagination.hpp"
+#include "tenant/api/tenant_json.hpp"
+
+namespace tenant::api::detail {
+
+namespace net = boost::asio;
+
+boost::system::result<projections::list_query, problem> parse_list_query(
+    const request_context& ctx) {
+  const auto params = ctx.query_params();
+  projections::list_query q;
+  domain::field_errors errors;
+  auto page = parse_page_request(params);
+  if (!page) {
+    errors = std::move(page.error().errors);
+  } else {
+    q.page = page->page;
+    q.per_page = page->per_page;
+  }
+  for (const auto& [k, v] : params) {
+    if (v.empty()) continue;  // an empty filter is no filter (Laravel: empty -> null)
+    if (k == "name") {
+      q.name = v;
+    } else if (k == "description") {
+      q.description = v;
+    } else if (k == "status") {
+      auto s = domain::parse_tenant_status(v);
+      if (!s || *s == domain::tenant_status::none)
+        errors["status"].push_back("The selected status is invalid.");
+      else
+        q.status = *s;
+    } else if (k == "plan") {
+      auto p = domain::parse_plan(v);
+      if (!p)
+        errors["plan"].push_back("The selected plan is invalid.");
+      else
+        q.plan = *p;
+    }
+  }
+  if (!errors.empty()) return validation_problem(std::move(errors));
+  return q;
+}
+
+handler list_route(env_ptr env, std::string prefix, item_renderer item) {
+  return [env = std::move(env), prefix = std::move(prefix),
+          item](request_context& ctx) -> net::awaitable<response> {
+    auto who = resolve_caller(ctx, *env);
+    if (!who) co_return to_response(who.error());
+    auto q = parse_list_query(ctx);
+    if (!q) co_return to_response(q.error());
+    co_await catch_up(*env);
+    // After catching up: the caller's memberships include what it created just before.
+    q->visible = visible_to(*who, env->svc.model);
+    auto& model = env->svc.model;
+    const auto& query = *q;
+    auto page =
+        co_await run_blocking(env->svc.blocking, [&model, &query] { return model.list(query); });
+    if (!page) {
+      spdlog::error("listing tenants failed: {}", page.error().message());
+      co_return to_response(
+          make_problem(problem_code::unavailable, "The tenants could not be read; retry."));
+    }
+    std::string body;
+    body.reserve(64 + page->items.size() * 768);
+    body += "{\"data\":[";
+    bool first = true;
+    for (const auto& v : page->items) {
+      if (!first) body += ',';
+      first = false;
+      item(body, v->state);
+    }
+    body += "],";
+    const auto params = ctx.query_params();
+    const auto request = parse_page_request(params);  // valid: checked above
+    append_page_links_meta(body, request ? *request : page_request{}, page->total,
+                           page->items.size(), ctx.base_url() + prefix + "/tenants", params);
+    body += '}';
+    co_return raw_json(http::status::ok, std::move(body));
+  };
+}
+
+handler count_route(env_ptr env) {
+  return [env = std::move(env)](request_context& ctx) -> net::awaitable<response> {
+    auto who = resolve_caller(ctx, *env);
+    if (!who) co_return to_response(who.error());
+    auto q = parse_list_query(ctx);
+    if (!q) co_return to_response(q.error());
+    co_await catch_up(*env);
+    q->visible = visible_to(*who, env->svc.model);
+    const auto n = env->svc.model.count(*q);  // the in-memory index: non-blocking
+    co_return raw_json(http::status::ok, "{\"count\":" + std::to_string(n) + "}");
+  };
+}
+
+}  // namespace tenant::api::detail

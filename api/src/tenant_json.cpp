@@ -1,0 +1,267 @@
+#include "tenant/api/tenant_json.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+
+namespace tenant::api {
+
+namespace {
+
+void append_uint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, end);
+}
+
+void append_key(std::string& out, std::string_view key) {
+  // Keys are literals of this file: plain ASCII, nothing to escape.
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+void append_opt(std::string& out, const std::optional<std::string>& v) {
+  if (v)
+    append_json_string(out, *v);
+  else
+    out += "null";
+}
+
+void append_time(std::string& out, domain::clock_time t) {
+  out += '"';
+  out += domain::format_time(t);
+  out += '"';
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // start of the pending run of characters that need no escape
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+void append_tenant_resource(std::string& out, const domain::tenant_state& s) {
+  const auto& p = s.profile;
+  out += '{';
+  append_key(out, "id");
+  append_json_string(out, s.id.str());
+  out += ',';
+  append_key(out, "name");
+  append_json_string(out, p.name);
+  out += ',';
+  append_key(out, "status");
+  append_json_string(out, domain::to_string(s.status));
+  out += ',';
+  append_key(out, "created_at");
+  append_time(out, s.created_at);
+  out += ',';
+  append_key(out, "subscription");
+  out += '{';
+  append_key(out, "plan");
+  append_json_string(out, domain::to_string(s.subscription.plan));
+  out += ',';
+  append_key(out, "status");
+  append_json_string(out, domain::to_string(s.subscription.status));
+  out += ',';
+  append_key(out, "trial_ends_at");
+  append_time(out, s.subscription.trial_ends_at);
+  out += ',';
+  append_key(out, "cancelled_at");
+  if (s.subscription.cancelled_at)
+    append_time(out, *s.subscription.cancelled_at);
+  else
+    out += "null";
+  out += "},";
+  append_key(out, "plan");
+  append_json_string(out, domain::to_string(s.subscription.plan));
+  out += ',';
+  append_key(out, "admin_email");
+  append_opt(out, p.admin_email);
+  out += ',';
+  append_key(out, "domain");
+  append_opt(out, p.domain);
+  out += ',';
+  append_key(out, "settings");
+  out += '{';
+  append_key(out, "timezone");
+  append_opt(out, p.settings.timezone);
+  out += ',';
+  append_key(out, "locale");
+  append_opt(out, p.settings.locale);
+  out += ',';
+  append_key(out, "max_seats");
+  if (p.settings.max_seats)
+    append_uint(out, *p.settings.max_seats);
+  else
+    out += "null";
+  out += "},";
+  append_key(out, "address");
+  append_opt(out, p.address);
+  out += ',';
+  append_key(out, "city");
+  append_opt(out, p.city);
+  out += ',';
+  append_key(out, "country_code");
+  append_opt(out, p.country_code);
+  out += ',';
+  append_key(out, "country_name");
+  if (p.country_code)
+    append_json_string(out, s.country_name);
+  else
+    out += "null";
+  out += ',';
+  append_key(out, "post_code");
+  append_opt(out, p.post_code);
+  out += ',';
+  append_key(out, "description");
+  append_opt(out, p.description);
+  out += ',';
+  append_key(out, "is_trashed");
+  out += s.is_trashed() ? "true" : "false";
+  out += ',';
+  append_key(out, "group_id");
+  append_json_string(out, p.group_id);
+  out += ',';
+  append_key(out, "group_name");
+  append_json_string(out, p.group_name);
+  out += ',';
+  append_key(out, "user_status");
+  if (s.users)
+    append_uint(out, static_cast<std::uint64_t>(*s.users));
+  else
+    out += "null";
+  out += ',';
+  append_key(out, "updated_at");
+  append_time(out, s.updated_at);
+  out += ',';
+  append_key(out, "version");
+  append_uint(out, s.version.value);
+  out += '}';
+}
+
+std::string tenant_resource(const domain::tenant_state& s) {
+  std::string out;
+  out.reserve(768);
+  append_tenant_resource(out, s);
+  return out;
+}
+
+void append_tms_tenant(std::string& out, const domain::tenant_state& s, bool with_group) {
+  const auto& p = s.profile;
+  out += '{';
+  append_key(out, "id");
+  append_json_string(out, s.id.str());
+  out += ',';
+  append_key(out, "name");
+  append_json_string(out, p.name);
+  out += ',';
+  append_key(out, "address");
+  append_opt(out, p.address);
+  out += ',';
+  append_key(out, "city");
+  append_opt(out, p.city);
+  out += ',';
+  append_key(out, "country_code");
+  append_opt(out, p.country_code);
+  out += ',';
+  append_key(out, "country_name");
+  if (p.country_code)
+    append_json_string(out, s.country_name);
+  else
+    out += "null";
+  out += ',';
+  append_key(out, "description");
+  append_opt(out, p.description);
+  out += ',';
+  append_key(out, "is_trashed");
+  out += s.is_trashed() ? "true" : "false";
+  if (with_group) {
+    out += ',';
+    append_key(out, "group_id");
+    append_json_string(out, p.group_id);
+    out += ',';
+    append_key(out, "group_name");
+    append_json_string(out, p.group_name);
+  }
+  out += '}';
+}
+
+std::string usage_resource(const projections::usage_view& u) {
+  std::string out;
+  out.reserve(320);
+  out += '{';
+  append_key(out, "tenant_id");
+  append_json_string(out, u.tenant_id.str());
+  out += ',';
+  append_key(out, "plan");
+  append_json_string(out, domain::to_string(u.plan));
+  out += ',';
+  append_key(out, "seats_in_use");
+  append_uint(out, u.seats_in_use);
+  out += ',';
+  append_key(out, "seat_limit");
+  if (u.seat_limit)
+    append_uint(out, *u.seat_limit);
+  else
+    out += "null";
+  out += ',';
+  append_key(out, "storage_bytes");
+  append_uint(out, u.storage_bytes);
+  out += ',';
+  append_key(out, "api_calls_today");
+  append_uint(out, u.api_calls_today);
+  out += ',';
+  append_key(out, "api_calls_month");
+  append_uint(out, u.api_calls_month);
+  out += ',';
+  append_key(out, "events_recorded");
+  append_uint(out, u.events_recorded);
+  out += ',';
+  append_key(out, "observed_at");
+  if (u.observed_at)
+    append_time(out, *u.observed_at);
+  else
+    out += "null";
+  out += '}';
+  return out;
+}
+
+}  // namespace tenant::api
