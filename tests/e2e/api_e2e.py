@@ -445,6 +445,37 @@ class ApiTest(unittest.TestCase):
         self.assertEqual((c.status, set(c.json["data"])), (200, TMS_KEYS))
         self.assertTrue(c.header("deprecation"))
         self.assertIsNone(self.call("GET", "/v1/tenants").header("deprecation"))
+        # Every other /v0.1 route answers as its /v1 twin, with the headers.
+        tid = c.json["data"]["id"]
+        checks = [
+            ("GET", f"/v0.1/tenants/{tid}", None, lambda j: set(j["data"]) == TMS_KEYS),
+            ("PUT", f"/v0.1/tenants/{tid}", {"name": "Company Older", "country_code": "FR"},
+             lambda j: j["data"]["country_name"] == "France"),
+            ("PUT", f"/v0.1/tenants/{tid}/deactivate", {"user_status": 2},
+             lambda j: j == {"is_trashed": True}),
+            ("PUT", f"/v0.1/tenants/{tid}/activate", None, lambda j: j == {"is_trashed": False}),
+            ("PUT", f"/v0.1/tenants/{tid}/switch", None, lambda j: j == {"success": True}),
+            ("GET", "/v0.1/tenants/count?name=company%20older", None,
+             lambda j: j == {"count": 1}),
+        ]
+        for method, path, body, ok in checks:
+            r = self.call(method, path, body)
+            self.assertEqual(r.status, 200, (path, r))
+            self.assertTrue(ok(r.json), (path, r))
+            self.assertTrue(r.header("deprecation") and r.header("sunset"), path)
+            successor = "/v1" + path[len("/v0.1"):].split("?")[0]
+            self.assertEqual(r.header("link"),
+                             f'<{self.server.base}{successor}>; rel="successor-version"', path)
+        self.assertProblem(self.call("GET", "/v0.1/tenants/" + MISSING), 404, "TENANT_NOT_FOUND")
+
+    def test_openapi_document_is_served_without_a_token(self):
+        res = self.call("GET", "/api/v1/openapi.json", token=None)
+        self.assertEqual(res.status, 200, res)
+        self.assertEqual(res.json["openapi"], "3.1.0")
+        paths = res.json["paths"]
+        for p in ("/api/v1/tenants", "/api/v1/tenants/{id}/events", "/v1/tenants/{id}/switch",
+                  "/v0.1/tenants/count"):
+            self.assertIn(p, paths)
 
 
 class RestartTest(unittest.TestCase):
