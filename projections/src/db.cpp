@@ -78,6 +78,7 @@ bool is_projection(std::string_view name) {
 result<std::unique_ptr<projections_db>> projections_db::open(const db_options& o) {
   std::unique_ptr<projections_db> self(new projections_db());
   self->read_only_ = o.read_only;
+  self->path_ = o.path;
   self->cache_ = rocksdb::NewLRUCache(o.block_cache_bytes);
 
   rocksdb::DBOptions dbo;
@@ -135,6 +136,10 @@ result<std::unique_ptr<projections_db>> projections_db::open(const db_options& o
   if (auto ec = self->load_meta_locked(); ec) return ec;
   if (!o.read_only) self->drop_orphans();
   return self;
+}
+
+rocksdb::ColumnFamilyOptions projections_db::column_options() const {
+  return cf_options(cache_);
 }
 
 projections_db::~projections_db() {

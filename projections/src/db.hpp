@@ -73,6 +73,9 @@ class projections_db {
   rocksdb::ColumnFamilyHandle* api_calls() const { return fixed_[3]; }
   rocksdb::ColumnFamilyHandle* locations() const { return fixed_[4]; }
   bool read_only() const { return read_only_; }
+  /// The options every column family is opened with (SST files written for ingestion use them).
+  rocksdb::ColumnFamilyOptions column_options() const;
+  const std::string& path() const { return path_; }
 
   /// The active generation (created empty, number 1, on first use).
   result<generation_ptr> active(std::string_view projection);
@@ -106,6 +109,7 @@ class projections_db {
   std::map<std::string, std::uint64_t, std::less<>> active_;
   std::map<std::string, shadow_info, std::less<>> shadow_;
   std::string secondary_dir_;
+  std::string path_;
   bool read_only_ = false;
   std::shared_ptr<rocksdb::Cache> cache_;
 };

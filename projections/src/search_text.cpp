@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "search_text_detail.hpp"
+
 namespace tenant::projections {
 
 namespace {
@@ -33,26 +35,134 @@ std::string to_utf8(const icu::UnicodeString& s) {
   return out;
 }
 
-bool is_ascii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
+}  // namespace
+
+namespace {
+
+// UAX #29 word boundaries restricted to "simple" text: ASCII plus the Latin-1 letters
+// U+00C0-U+00FF (without x and /), the classes they have there: ALetter [A-Za-z] and those
+// letters, Numeric [0-9], ExtendNumLet '_', MidNum ',' ';', MidNumLet '.', Single_Quote '\''
+// (ICU's root rules take ':' out of MidLetter, leaving none in this range). Rules WB5-WB13b
+// decide what joins; everything else separates. Most names and descriptions are simple text,
+// and this is ~50x faster than a break iterator; tests check it against ICU on random input.
+enum char_class : std::uint8_t { other, letter, digit, extend, mid_num, mid_num_let };
+
+// Class and length in bytes of the character at `i`; length 0: not simple text.
+std::pair<char_class, std::size_t> classify(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c >= 0x80) {
+    if (c == 0xc3 && i + 1 < s.size()) {
+      const auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0xbf && d != 0x97 && d != 0xb7) return {letter, 2};
+    }
+    return {other, 0};
+  }
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return {letter, 1};
+  if (c >= '0' && c <= '9') return {digit, 1};
+  switch (c) {
+    case '_':
+      return {extend, 1};
+    case ',':
+    case ';':
+      return {mid_num, 1};
+    case '.':
+    case '\'':
+      return {mid_num_let, 1};
+    default:
+      return {other, 1};
+  }
+}
+
+bool is_simple(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto len = classify(s, i).second;
+    if (len == 0) return false;
+    i += len;
+  }
   return true;
+}
+
+// Full case folding of simple text: ASCII and U+00C0-U+00DE lowercase, U+00DF (sharp s) "ss".
+void fold_simple(std::string_view in, std::string& out) {
+  out.reserve(out.size() + in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (c == 0xc3) {
+      const auto d = static_cast<unsigned char>(in[++i]);
+      if (d == 0x9f) {
+        out += "ss";
+      } else {
+        out += static_cast<char>(0xc3);
+        out += static_cast<char>(d >= 0x80 && d <= 0x9e ? d + 0x20 : d);
+      }
+    } else {
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+  }
+}
+
+bool is_word_char(char_class k) {
+  return k == letter || k == digit || k == extend;
+}
+
+std::vector<std::string> fold_words_simple(std::string_view text) {
+  std::vector<std::string> words;
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const auto [k, len] = classify(text, i);
+    if (!is_word_char(k)) {
+      i += len;
+      continue;
+    }
+    const std::size_t start = i;
+    bool has_alnum = k != extend;
+    char_class prev = k;
+    i += len;
+    while (i < n) {
+      const auto [c, clen] = classify(text, i);
+      if (is_word_char(c)) {  // WB5, WB8, WB9, WB10, WB13a, WB13b
+        has_alnum = has_alnum || c != extend;
+        prev = c;
+        i += clen;
+        continue;
+      }
+      if (i + clen < n && (c == mid_num || c == mid_num_let)) {
+        const auto [next, nlen] = classify(text, i + clen);
+        const bool letters = prev == letter && next == letter && c != mid_num;  // WB6, WB7
+        const bool digits = prev == digit && next == digit;                     // WB11, WB12
+        if (letters || digits) {
+          prev = next;
+          i += clen + nlen;
+          continue;
+        }
+      }
+      break;
+    }
+    // ICU gives a lone '_' the status "none" but a run of them a word status.
+    if (!has_alnum && i - start < 2) continue;
+    std::string w;
+    fold_simple(text.substr(start, i - start), w);
+    words.push_back(std::move(w));
+  }
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  return words;
 }
 
 }  // namespace
 
 std::string fold_name(std::string_view name) {
-  if (is_ascii(name)) {
-    // ASCII: White_Space is \t\n\v\f\r and space (and U+0085, not ASCII); folding is tolower.
+  if (is_simple(name)) {
+    // Simple text: its White_Space is \t\n\v\f\r and space (U+0085 and U+00A0 are not simple).
     auto ws = [](unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0d); };
     std::size_t b = 0, e = name.size();
     while (b < e && ws(static_cast<unsigned char>(name[b])))
       ++b;
     while (e > b && ws(static_cast<unsigned char>(name[e - 1])))
       --e;
-    std::string out(name.substr(b, e - b));
-    for (auto& c : out)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    std::string out;
+    fold_simple(name.substr(b, e - b), out);
     return out;
   }
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(
@@ -73,7 +183,7 @@ std::string fold_name(std::string_view name) {
   return to_utf8(trimmed);
 }
 
-std::vector<std::string> fold_words(std::string_view text) {
+std::vector<std::string> detail::fold_words_icu(std::string_view text) {
   std::vector<std::string> words;
   if (text.empty()) return words;
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(
@@ -94,6 +204,11 @@ std::vector<std::string> fold_words(std::string_view text) {
   std::sort(words.begin(), words.end());
   words.erase(std::unique(words.begin(), words.end()), words.end());
   return words;
+}
+
+std::vector<std::string> fold_words(std::string_view text) {
+  if (is_simple(text)) return fold_words_simple(text);
+  return detail::fold_words_icu(text);
 }
 
 bool description_matches(std::string_view text, std::string_view query) {

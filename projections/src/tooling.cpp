@@ -2,11 +2,14 @@
 // comparison of the projections with a fresh in-memory fold (verify).
 #include "tenant/projections/tooling.hpp"
 
+#include <pthread.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <istream>
 #include <map>
 #include <mutex>
@@ -18,6 +21,7 @@
 
 #include "db.hpp"
 #include "fold.hpp"
+#include "log_scan.hpp"
 #include "row_codec.hpp"
 #include "sets.hpp"
 #include "tenant/domain/tenant.hpp"
@@ -51,82 +55,378 @@ result<std::vector<std::string>> resolve_names(const std::vector<std::string>& i
   return std::vector<std::string>(out.begin(), out.end());
 }
 
-// Decoded batches handed from the reading thread to the writing one; at most `capacity` of
-// them wait, so memory is bounded by batch size.
-class batch_queue {
+// Decoded batches, read and decoded by several threads (batch b by thread b % n) and handed to
+// the folding thread in log order. At most `capacity` batches are ahead of the consumer, so
+// memory is bounded by batch size.
+class decode_pipeline {
  public:
-  explicit batch_queue(std::size_t capacity) : capacity_(capacity) {}
-  bool push(std::vector<decoded_event> b) {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return q_.size() < capacity_ || closed_; });
-    if (closed_) return false;
-    q_.push_back(std::move(b));
-    cv_.notify_all();
-    return true;
+  decode_pipeline(eventstore::event_store& store, const log_scanner* scanner, std::uint64_t from,
+                  std::uint64_t target, std::size_t batch, std::size_t threads, bool fold)
+      : store_(store), scanner_(scanner), from_(from), target_(target), batch_(batch), fold_(fold) {
+    batches_ = target > from ? (target - from + batch - 1) / batch : 0;
+    capacity_ = std::max<std::size_t>(threads, 1) * 2;
+    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i)
+      threads_.emplace_back([this] { run(); });
   }
-  // Empty optional: the producer finished (or failed: see error()).
+  ~decode_pipeline() {
+    {
+      std::lock_guard lk(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_)
+      t.join();
+  }
+
+  /// The next batch in log order; nullopt at the end (or on an error: see error()).
   std::optional<std::vector<decoded_event>> pop() {
     std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return !q_.empty() || done_ || closed_; });
-    if (q_.empty()) return std::nullopt;
-    auto b = std::move(q_.front());
-    q_.pop_front();
+    cv_.wait(lk, [&] { return error_ || next_out_ >= batches_ || ready_.contains(next_out_); });
+    if (error_ || next_out_ >= batches_) return std::nullopt;
+    auto node = ready_.extract(next_out_++);
     cv_.notify_all();
-    return b;
-  }
-  void finish(std::error_code ec) {
-    std::lock_guard lk(mu_);
-    done_ = true;
-    error_ = ec;
-    cv_.notify_all();
-  }
-  void close() {
-    std::lock_guard lk(mu_);
-    closed_ = true;
-    cv_.notify_all();
+    return std::move(node.mapped());
   }
   std::error_code error() {
     std::lock_guard lk(mu_);
     return error_;
   }
+  /// Hands a consumed batch back: a decoding thread frees it (it allocated it, and freeing
+  /// thousands of small strings is work the folding thread should not do).
+  void recycle(std::vector<decoded_event> b) {
+    std::lock_guard lk(mu_);
+    garbage_.push_back(std::move(b));
+  }
 
  private:
-  std::size_t capacity_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::vector<decoded_event>> q_;
-  bool done_ = false;
-  bool closed_ = false;
-  std::error_code error_;
-};
-
-// Tenant rows kept between batches, bounded in bytes; evicted rows are read back from the
-// shadow copy (they were written at the end of their batch).
-class row_cache {
- public:
-  explicit row_cache(std::size_t budget) : budget_(budget) {}
-  tenant_view_ptr get(const uuid16& id) const {
-    auto it = rows_.find(id);
-    return it == rows_.end() ? nullptr : it->second;
-  }
-  void put(const uuid16& id, tenant_view_ptr v) {
-    const auto b = view_bytes(*v) + 64;
-    auto [it, inserted] = rows_.try_emplace(id, nullptr);
-    if (!inserted) bytes_ -= view_bytes(*it->second) + 64;
-    it->second = std::move(v);
-    bytes_ += b;
-    if (bytes_ > budget_) {
-      for (auto e = rows_.begin(); e != rows_.end() && bytes_ > budget_ / 4 * 3;) {
-        bytes_ -= view_bytes(*e->second) + 64;
-        e = rows_.erase(e);
+  void run() {
+    pthread_setname_np(pthread_self(), "replay-decode");
+    std::vector<std::vector<decoded_event>> garbage;
+    while (true) {
+      std::uint64_t b = 0;
+      {
+        std::unique_lock lk(mu_);
+        cv_.wait(lk, [&] { return closed_ || error_ || next_claim_ < next_out_ + capacity_; });
+        if (closed_ || error_ || next_claim_ >= batches_) return;
+        b = next_claim_++;
+        garbage.swap(garbage_);
       }
+      garbage.clear();
+      const std::uint64_t first = from_ + 1 + b * batch_;
+      const std::uint64_t last = std::min<std::uint64_t>(target_, first + batch_ - 1);
+      std::vector<decoded_event> out;
+      out.reserve(static_cast<std::size_t>(last - first + 1));
+      std::error_code ec;
+      if (scanner_) {
+        ec = scanner_->scan(first, last, [&](eventstore::recorded_event& r) -> std::error_code {
+          auto d = decode(r, fold_);
+          if (!d) return d.error();
+          out.push_back(std::move(*d));
+          return {};
+        });
+      }
+      for (std::uint64_t next = first; !scanner_ && next <= last && !ec;) {
+        auto events = store_.read_all(next, static_cast<std::size_t>(last - next + 1));
+        if (!events) {
+          ec = make_error_code(errc::storage_unavailable);
+          break;
+        }
+        if (events->empty()) {
+          ec = make_error_code(errc::corruption);
+          break;
+        }
+        for (const auto& r : *events) {
+          if (r.position != next || r.position > last) {
+            ec = make_error_code(errc::corruption);
+            break;
+          }
+          auto d = decode(r, fold_);
+          if (!d) {
+            ec = d.error();
+            break;
+          }
+          out.push_back(std::move(*d));
+          ++next;
+        }
+      }
+      std::lock_guard lk(mu_);
+      if (ec) {
+        if (!error_) error_ = ec;
+      } else {
+        ready_.emplace(b, std::move(out));
+      }
+      cv_.notify_all();
     }
   }
 
+  eventstore::event_store& store_;
+  const log_scanner* scanner_;
+  std::uint64_t from_, target_;
+  std::size_t batch_;
+  bool fold_;
+  std::uint64_t batches_ = 0;
+  std::size_t capacity_ = 4;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::uint64_t, std::vector<decoded_event>> ready_;
+  std::vector<std::vector<decoded_event>> garbage_;
+  std::uint64_t next_claim_ = 0, next_out_ = 0;
+  bool closed_ = false;
+  std::error_code error_;
+  std::vector<std::thread> threads_;
+};
+
+// The folding side of the offline replay: a write-back cache of tenant rows and pending
+// membership writes. Nothing is written per event; at a persist point every dirty row, the
+// index entries that changed, the memberships and the checkpoints are written as sorted SST
+// files and ingested in one atomic step (no WAL, no memtable: the bulk of the speed-up).
+class replay_writer {
+ public:
+  struct target {
+    std::string name;
+    generation_ptr old_active;
+    generation_ptr shadow;
+    std::uint64_t checkpoint = 0;
+  };
+
+  replay_writer(projections_db& db, std::vector<target>& targets, std::size_t budget)
+      : db_(db), targets_(targets), budget_(budget) {
+    for (auto& t : targets_)
+      (t.name == "tenants" ? tenants_ : members_) = &t;
+    // A shadow copy started from nothing has no rows on disk until a row is evicted: a miss
+    // then needs no read.
+    shadow_may_have_rows_ = tenants_ && tenants_->checkpoint > 0;
+    ingest_dir_ = (std::filesystem::path(db.path()) / "replay-ingest").string();
+  }
+
+  bool folds_tenants() const { return tenants_ != nullptr; }
+
+  std::error_code apply(decoded_event& e) {
+    if (tenants_ && e.position > tenants_->checkpoint && e.tenant) {
+      if (auto ec = apply_tenant(e); ec) return ec;
+    }
+    if (members_ && e.position > members_->checkpoint) apply_member(e);
+    return {};
+  }
+
+  /// Everything folded so far becomes durable together with checkpoint `position`.
+  std::error_code persist(std::uint64_t position) {
+    std::error_code ec = write_out(position);
+    if (ec) return ec;
+    for (auto& t : targets_)
+      t.checkpoint = std::max(t.checkpoint, position);
+    if (bytes_ > budget_) {
+      shadow_may_have_rows_ = true;
+      for (auto it = rows_.begin(); it != rows_.end() && bytes_ > budget_ / 4 * 3;) {
+        bytes_ -= it->second.bytes;
+        it = rows_.erase(it);
+      }
+    }
+    return {};
+  }
+
+  bool over_budget() const { return bytes_ + member_bytes_ > budget_; }
+
  private:
+  struct row {
+    tenant_view view;
+    bool dirty = false;
+    bool indexed = false;  // the index entries on disk describe this tenant
+    domain::tenant_status disk_status = domain::tenant_status::none;
+    domain::plan_tier disk_plan = domain::plan_tier::starter;
+    bool text_dirty = false;
+    std::optional<folded_text> text;  // of view.state.profile, when an event carried it
+    std::size_t bytes = 0;
+  };
+
+  result<row*> load(const uuid16& id) {
+    auto it = rows_.find(id);
+    if (it != rows_.end()) return &it->second;
+    row r;
+    std::string value;
+    rocksdb::Status s = rocksdb::Status::NotFound();
+    if (shadow_may_have_rows_)
+      s = db_.db()->Get(rocksdb::ReadOptions(), tenants_->shadow->cfs[0], as_view(id), &value);
+    if (!s.ok() && !s.IsNotFound()) return to_error(s);
+    if (s.ok()) {
+      auto v = decode_view(value);
+      if (!v) return make_error_code(errc::corruption);
+      r.view = std::move(*v);
+      r.indexed = r.view.state.exists() && r.view.created_position != 0;
+      r.disk_status = r.view.state.status;
+      r.disk_plan = r.view.state.subscription.plan;
+    }
+    r.bytes = view_bytes(r.view) + 96;
+    bytes_ += r.bytes;
+    return &rows_.emplace(id, std::move(r)).first->second;
+  }
+
+  std::error_code apply_tenant(decoded_event& e) {
+    auto loaded = load(*e.tenant);
+    if (!loaded) return loaded.error();
+    row& r = **loaded;
+    const bool existed = r.view.state.exists();
+    // Only TenantCreated and TenantUpdated change the name or the description; compare before
+    // evolving, against the event's profile (no copies).
+    const domain::tenant_profile* incoming = nullptr;
+    if (const auto* c = std::get_if<domain::tenant_created>(&e.event.data)) incoming = &c->profile;
+    if (const auto* u = std::get_if<domain::tenant_updated>(&e.event.data)) incoming = &u->profile;
+    const bool text_changed =
+        incoming && (!existed || incoming->name != r.view.state.profile.name ||
+                     incoming->description != r.view.state.profile.description);
+    r.view.state = domain::evolve(std::move(r.view.state), e.event);
+    r.view.state.seen_payment_ids.clear();
+    r.view.last_position = e.position;
+    if (!existed && r.view.created_position == 0 &&
+        std::holds_alternative<domain::tenant_created>(e.event.data))
+      r.view.created_position = e.position;
+    if (incoming) {
+      r.text_dirty = r.text_dirty || text_changed;
+      r.text = std::move(e.text);  // nullopt: folded at persist time
+    }
+    if (!r.dirty) {
+      r.dirty = true;
+      dirty_.push_back(*e.tenant);
+    }
+    return {};
+  }
+
+  void apply_member(const decoded_event& e) {
+    auto put = [&](const std::string& user, const uuid16& t) {
+      std::string k = member_prefix(user);
+      auto& cur = member_puts_[k];
+      cur.assign(as_view(t));
+      k.append(as_view(t));
+      member_puts_[k];
+      member_bytes_ += 2 * (k.size() + 80);
+    };
+    if (const auto* c = std::get_if<domain::tenant_created>(&e.event.data)) {
+      const auto t = tenant_key(c->id);
+      if (!c->created_by.empty() && t) put(c->created_by.str(), *t);
+    } else if (const auto* s = std::get_if<domain::user_switched_tenant>(&e.event.data)) {
+      const auto t = tenant_key(s->tenant);
+      if (!s->user.empty() && t) put(s->user.str(), *t);
+    }
+  }
+
+  using kvs = std::vector<std::pair<std::string, std::string>>;
+
+  result<std::string> write_sst(const std::string& name, kvs& data, bool sorted) {
+    if (!sorted)
+      std::sort(data.begin(), data.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+    rocksdb::Options o(rocksdb::DBOptions(), db_.column_options());
+    // Uncompressed: compression would cost more than the whole fold; compactions compress later.
+    o.compression = rocksdb::kNoCompression;
+    rocksdb::SstFileWriter w(rocksdb::EnvOptions(), o);
+    const std::string file = ingest_dir_ + "/" + name + "-" + std::to_string(++files_) + ".sst";
+    auto s = w.Open(file);
+    if (!s.ok()) return to_error(s);
+    for (const auto& [k, v] : data) {
+      s = w.Put(k, v);
+      if (!s.ok()) return to_error(s);
+    }
+    s = w.Finish();
+    if (!s.ok()) return to_error(s);
+    return file;
+  }
+
+  std::error_code write_out(std::uint64_t position) {
+    std::error_code fs_ec;
+    std::filesystem::create_directories(ingest_dir_, fs_ec);
+    if (fs_ec) return make_error_code(errc::storage_unavailable);
+    std::vector<rocksdb::IngestExternalFileArg> args;
+    rocksdb::IngestExternalFileOptions io;
+    io.move_files = true;
+    io.allow_blocking_flush = true;
+    auto add = [&](rocksdb::ColumnFamilyHandle* cf, const std::string& name, kvs& data,
+                   bool sorted) -> std::error_code {
+      if (data.empty()) return {};
+      auto file = write_sst(name, data, sorted);
+      if (!file) return file.error();
+      rocksdb::IngestExternalFileArg a;
+      a.column_family = cf;
+      a.external_files = {*file};
+      a.options = io;
+      args.push_back(std::move(a));
+      return {};
+    };
+    if (tenants_) {
+      // Sorted by key without sorting strings: row keys are the 16 id bytes, index keys the
+      // creation position (then the tag).
+      std::sort(dirty_.begin(), dirty_.end());
+      kvs rows, index;
+      rows.reserve(dirty_.size());
+      struct index_put {
+        std::uint64_t created;
+        const uuid16* id;
+        const row* r;
+      };
+      std::vector<index_put> puts;
+      for (const auto& id : dirty_) {
+        const row& r = rows_.at(id);
+        rows.emplace_back(std::string(as_view(id)), encode_view(r.view));
+        if (r.view.state.exists() && r.view.created_position != 0)
+          puts.push_back({r.view.created_position, &id, &r});
+      }
+      std::sort(puts.begin(), puts.end(),
+                [](const index_put& a, const index_put& b) { return a.created < b.created; });
+      for (const auto& p : puts) {
+        const row& r = *p.r;
+        const auto& st = r.view.state;
+        if (!r.indexed || r.disk_status != st.status || r.disk_plan != st.subscription.plan)
+          index.emplace_back(index_key(p.created, index_tag_bucket),
+                             index_bucket_value(*p.id, st.status, st.subscription.plan));
+        if (!r.indexed || r.text_dirty)
+          index.emplace_back(index_key(p.created, index_tag_text),
+                             index_text_value(r.text ? *r.text : fold_text(st.profile)));
+      }
+      if (auto ec = add(tenants_->shadow->cfs[0], "rows", rows, true); ec) return ec;
+      if (auto ec = add(tenants_->shadow->cfs[1], "index", index, true); ec) return ec;
+    }
+    if (members_) {
+      kvs m(std::make_move_iterator(member_puts_.begin()),
+            std::make_move_iterator(member_puts_.end()));
+      if (auto ec = add(members_->shadow->cfs[0], "members", m, true); ec) return ec;
+    }
+    kvs cps;
+    for (const auto& t : targets_)
+      cps.emplace_back(t.shadow->checkpoint_key(), be64(position));
+    if (auto ec = add(db_.checkpoints(), "checkpoints", cps, true); ec) return ec;
+    auto s = db_.db()->IngestExternalFiles(args);
+    if (!s.ok()) return to_error(s);
+    // Durable now: mark everything clean.
+    for (const auto& id : dirty_) {
+      row& r = rows_.at(id);
+      r.dirty = false;
+      const auto& st = r.view.state;
+      r.indexed = st.exists() && r.view.created_position != 0;
+      r.disk_status = st.status;
+      r.disk_plan = st.subscription.plan;
+      r.text_dirty = false;
+      const auto b = view_bytes(r.view) + 96;
+      bytes_ = bytes_ - r.bytes + b;
+      r.bytes = b;
+    }
+    dirty_.clear();
+    member_puts_.clear();
+    member_bytes_ = 0;
+    return {};
+  }
+
+  projections_db& db_;
+  std::vector<target>& targets_;
+  target* tenants_ = nullptr;
+  target* members_ = nullptr;
   std::size_t budget_;
   std::size_t bytes_ = 0;
-  std::unordered_map<uuid16, tenant_view_ptr, uuid16_hash> rows_;
+  std::unordered_map<uuid16, row, uuid16_hash> rows_;
+  std::vector<uuid16> dirty_;
+  std::map<std::string, std::string> member_puts_;
+  std::size_t member_bytes_ = 0;
+  std::string ingest_dir_;
+  std::uint64_t files_ = 0;
+  bool shadow_may_have_rows_ = true;
 };
 
 result<replay_summary> run_replay(eventstore::event_store& store, const replay_options& options,
@@ -138,17 +438,17 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
   if (!opened) return opened.error();
   auto& db = **opened;
   const std::size_t batch = std::max<std::size_t>(options.batch_events, 1);
-  const std::uint64_t target = store.head();
+  std::unique_ptr<log_scanner> scanner;
+  if (!options.eventstore_path.empty()) {
+    auto sc = log_scanner::open(options.eventstore_path);
+    if (!sc) return sc.error();
+    scanner = std::move(*sc);
+  }
+  const std::uint64_t target = scanner ? scanner->head() : store.head();
 
-  struct target_set {
-    std::string name;
-    generation_ptr old_active;
-    generation_ptr shadow;
-    std::uint64_t checkpoint = 0;
-  };
-  std::vector<target_set> sets;
+  std::vector<replay_writer::target> targets;
   for (const auto& n : *names) {
-    target_set t;
+    replay_writer::target t;
     t.name = n;
     auto a = db.active(n);
     if (!a) return a.error();
@@ -159,62 +459,19 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
     auto cp = db.load_checkpoint(t.shadow->checkpoint_key());
     if (!cp) return cp.error();
     t.checkpoint = *cp;
-    sets.push_back(std::move(t));
+    targets.push_back(std::move(t));
   }
   std::uint64_t from = UINT64_MAX;
-  for (const auto& t : sets)
+  for (const auto& t : targets)
     from = std::min(from, t.checkpoint);
+  from = std::min(from, target);
   replay_summary summary;
   summary.resumed_from = from;
 
-  target_set* tenants = nullptr;
-  target_set* members = nullptr;
-  for (auto& t : sets)
-    (t.name == "tenants" ? tenants : members) = &t;
-
-  // Reader: the log, decoded (and text folded) off the writer's thread.
-  batch_queue queue(4);
-  std::thread reader([&] {
-    std::uint64_t next = from + 1;
-    while (next <= target) {
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(batch, target - next + 1));
-      auto events = store.read_all(next, n);
-      if (!events) return queue.finish(make_error_code(errc::storage_unavailable));
-      if (events->empty()) return queue.finish(make_error_code(errc::corruption));
-      std::vector<decoded_event> out;
-      out.reserve(events->size());
-      for (const auto& r : *events) {
-        auto d = decode(r, tenants != nullptr);
-        if (!d) return queue.finish(d.error());
-        out.push_back(std::move(*d));
-      }
-      next = events->back().position + 1;
-      if (!queue.push(std::move(out))) return;
-    }
-    queue.finish({});
-  });
-  struct join_guard {
-    batch_queue& q;
-    std::thread& t;
-    ~join_guard() {
-      q.close();
-      if (t.joinable()) t.join();
-    }
-  } guard{queue, reader};
-
-  row_cache cache(options.row_cache_bytes);
-  rocksdb::WriteOptions wo;
-  wo.disableWAL = true;  // durability comes from the periodic atomic flush below
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  auto persist = [&]() -> std::error_code {
-    std::vector<rocksdb::ColumnFamilyHandle*> cfs;
-    for (const auto& t : sets)
-      cfs.insert(cfs.end(), t.shadow->cfs.begin(), t.shadow->cfs.end());
-    cfs.push_back(db.checkpoints());
-    auto s = db.db()->Flush(fo, cfs);
-    return s.ok() ? std::error_code() : to_error(s);
-  };
+  replay_writer writer(db, targets, options.row_cache_bytes);
+  std::string label;
+  for (const auto& t : targets)
+    label += (label.empty() ? "" : "+") + t.name;
   std::uint64_t position = from;
   std::uint64_t since_persist = 0;
   auto last_progress = clock_type::now();
@@ -223,8 +480,7 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
     if (!force && clock_type::now() - last_progress < std::chrono::milliseconds(100)) return;
     last_progress = clock_type::now();
     replay_progress p;
-    for (const auto& t : sets)
-      p.projection += (p.projection.empty() ? "" : "+") + t.name;
+    p.projection = label;
     p.position = position;
     p.target = target;
     p.seconds = seconds_since(started);
@@ -232,60 +488,34 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
     options.progress(p);
   };
 
-  while (auto events = queue.pop()) {
-    if (events->empty()) continue;
-    const std::uint64_t last = events->back().position;
-    rocksdb::WriteBatch wb;
-    std::vector<tenant_change> changes;
-    if (tenants && tenants->checkpoint < last) {
-      auto* rows_cf = tenants->shadow->cfs[0];
-      tenants_fold tf([&](const uuid16& id) -> result<std::optional<tenant_view>> {
-        if (auto v = cache.get(id)) return std::optional<tenant_view>(*v);
-        std::string value;
-        auto s = db.db()->Get(rocksdb::ReadOptions(), rows_cf, as_view(id), &value);
-        if (s.IsNotFound()) return std::optional<tenant_view>();
-        if (!s.ok()) return to_error(s);
-        auto v = decode_view(value);
-        if (!v) return make_error_code(errc::corruption);
-        return std::optional<tenant_view>(std::move(*v));
-      });
-      for (const auto& e : *events)
-        if (e.position > tenants->checkpoint)
-          if (auto ec = tf.apply(e); ec) return ec;
-      changes = tf.write(wb, rows_cf, tenants->shadow->cfs[1]);
-      db.put_checkpoint(wb, tenants->shadow->checkpoint_key(), last);
+  {
+    decode_pipeline pipeline(store, scanner.get(), from, target, batch, options.decode_threads,
+                             writer.folds_tenants());
+    while (auto events = pipeline.pop()) {
+      for (auto& e : *events)
+        if (auto ec = writer.apply(e); ec) return ec;
+      position = events->back().position;
+      since_persist += events->size();
+      if (since_persist >= options.persist_every_events || writer.over_budget()) {
+        if (auto ec = writer.persist(position); ec) return ec;
+        since_persist = 0;
+      }
+      report(false);
+      pipeline.recycle(std::move(*events));
+      if (options.after_batch) options.after_batch(position);
+      if (position >= stop_at) {
+        if (auto ec = writer.persist(position); ec) return ec;
+        return make_error_code(errc::closed);
+      }
     }
-    if (members && members->checkpoint < last) {
-      members_fold mf;
-      for (const auto& e : *events)
-        if (e.position > members->checkpoint) mf.apply(e);
-      mf.write(wb, members->shadow->cfs[0]);
-      db.put_checkpoint(wb, members->shadow->checkpoint_key(), last);
-    }
-    auto s = db.db()->Write(wo, &wb);
-    if (!s.ok()) return to_error(s);
-    for (auto& c : changes)
-      cache.put(c.id, std::move(c.view));
-    for (auto& t : sets)
-      t.checkpoint = std::max(t.checkpoint, last);
-    since_persist += events->size();
-    position = last;
-    if (since_persist >= options.persist_every_events) {
-      if (auto ec = persist(); ec) return ec;
-      since_persist = 0;
-    }
-    report(false);
-    if (options.after_batch) options.after_batch(position);
-    if (position >= stop_at) {
-      if (auto ec = persist(); ec) return ec;
-      return make_error_code(errc::closed);
-    }
+    if (auto ec = pipeline.error(); ec) return ec;
   }
-  if (auto ec = queue.error(); ec) return ec;
   if (position < target) return make_error_code(errc::corruption);
-  if (auto ec = persist(); ec) return ec;
-  for (auto& t : sets)
+  if (auto ec = writer.persist(target); ec) return ec;
+  for (auto& t : targets)
     if (auto ec = db.swap_in(t.old_active, t.shadow); ec) return ec;
+  std::error_code ignore;
+  std::filesystem::remove_all(std::filesystem::path(options.path) / "replay-ingest", ignore);
   report(true);
   summary.position = target;
   summary.events = target - from;

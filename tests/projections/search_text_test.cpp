@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "search_text_detail.hpp"
+
 namespace tenant::projections {
 namespace {
 
@@ -61,7 +63,7 @@ TEST(DescriptionMatches, EveryQueryWordPrefixesSomeWord) {
 // fold_name has an ASCII fast path; ICU decides for any other input. Both must agree on ASCII:
 // wrapping in "é" forces the ICU path without changing how the ASCII part folds.
 TEST(FoldName, AsciiFastPathAgreesWithIcu) {
-  const std::string e = "\xc3\xa9";
+  const std::string e = "\xe2\x82\xac";  // "€": outside the fast path's range
   for (int c = 0; c < 0x80; ++c) {
     const std::string one(1, static_cast<char>(c));
     const auto fast = fold_name(one);
@@ -81,6 +83,34 @@ TEST(FoldName, AsciiFastPathAgreesWithIcu) {
       s.push_back(static_cast<char>(rng() % 0x7f));
     EXPECT_EQ(fold_name(e + s + e), e + fold_name("x" + s + "x").substr(1, s.size()) + e) << s;
   }
+  // Latin-1 letters take the fast path too.
+  for (int cp = 0xc0; cp <= 0xff; ++cp) {
+    const std::string ch = {static_cast<char>(0xc0 | (cp >> 6)),
+                            static_cast<char>(0x80 | (cp & 0x3f))};
+    const auto fast = fold_name("a" + ch + "a");
+    const auto icu = fold_name(e + "a" + ch + "a" + e);
+    EXPECT_EQ(e + fast + e, icu) << "U+" << std::hex << cp;
+  }
+}
+
+// fold_words' ASCII fast path must cut exactly where ICU's word break iterator does.
+TEST(FoldWords, AsciiFastPathAgreesWithIcu) {
+  // ASCII classes plus Latin-1 letters (the fast path's range) and a few outside it.
+  const std::vector<std::string> alphabet = {"a", "Z", "q",  "0", "9", "_", ":",  ",", ";",
+                                             ".", "'", "\"", " ", "-", "!", "\t", "é", "É",
+                                             "ß", "ÿ", "Ü",  "×", "÷", "ª", "·",  "ñ"};
+  std::mt19937 rng(11);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const int n = static_cast<int>(rng() % 14);
+    for (int j = 0; j < n; ++j)
+      s += alphabet[rng() % alphabet.size()];
+    ASSERT_EQ(fold_words(s), detail::fold_words_icu(s)) << "input: [" << s << "]";
+  }
+  for (const char* s : {"can't stop", "3.14 pi", "a.b.c", "1,000,000", "x:y", "1:2", "a_b", "__",
+                        "_a", "a_", "a1b2", "e.g.", "U.S.A.", "don't!", "rock'n'roll",
+                        "Straße München", "ÉCOLE d'été", "Zürich, Genève"})
+    EXPECT_EQ(fold_words(s), detail::fold_words_icu(s)) << s;
 }
 
 }  // namespace

@@ -148,6 +148,7 @@ TEST(Replay, KilledChild) {
   ASSERT_TRUE(store);
   replay_options o;
   o.path = std::string(dir) + "/projections";
+  o.eventstore_path = so.path;  // the direct scan of the `events` column family
   o.batch_events = 16;
   o.persist_every_events = 100;
   const std::uint64_t kill_at = std::strtoull(at, nullptr, 10);
@@ -203,6 +204,7 @@ TEST(Replay, KillDuringReplayResumes) {
 
   replay_options o;
   o.path = dir.sub("projections");
+  o.eventstore_path = dir.sub("eventstore");
   auto s = replay(**store, o);
   ASSERT_TRUE(s) << s.error().message();
   // Resumed from the last persisted point before the kill, not from the start, not past it.
