@@ -25,9 +25,10 @@ using namespace tenant::projections::detail;
 
 constexpr std::uint32_t million = 1'000'000;
 const std::vector<std::string> vocabulary = {
-    "cloud", "software", "analytics", "retail", "logistics", "health", "finance", "media",
-    "consulting", "education", "energy", "travel", "münchen", "café", "zürich", "data",
-    "platform", "services", "global", "regional", "partners", "labs", "systems", "network"};
+    "cloud",   "software", "analytics",  "retail",    "logistics", "health",
+    "finance", "media",    "consulting", "education", "energy",    "travel",
+    "münchen", "café",     "zürich",     "data",      "platform",  "services",
+    "global",  "regional", "partners",   "labs",      "systems",   "network"};
 
 uuid16 id_of(std::uint32_t i) {
   return domain::uuid::derived("bench-tenant-" + std::to_string(i)).bytes;
@@ -45,7 +46,8 @@ entry make_entry(std::uint32_t i, std::mt19937& rng) {
   e.id = id_of(i);
   e.bucket = static_cast<std::uint8_t>(rng() % 12);
   e.name = "company " + std::to_string(i);
-  for (int k = 0; k < 6; ++k) e.words.push_back(vocabulary[rng() % vocabulary.size()]);
+  for (int k = 0; k < 6; ++k)
+    e.words.push_back(vocabulary[rng() % vocabulary.size()]);
   std::sort(e.words.begin(), e.words.end());
   e.words.erase(std::unique(e.words.begin(), e.words.end()), e.words.end());
   return e;
@@ -60,8 +62,7 @@ tenant_index& big_index() {
       auto e = make_entry(i, rng);
       idx->add(e.id, e.bucket, e.name, e.words);
     }
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("index: 1M tenants added in %.2f s; %.1f bytes per tenant\n", s,
                 static_cast<double>(idx->memory_bytes()) / million);
     return idx;
@@ -80,7 +81,9 @@ void index_query(benchmark::State& state, tenant_index::filter f, std::uint64_t 
   state.counters["matches"] = static_cast<double>(total);
 }
 
-void deep_page_all(benchmark::State& s) { index_query(s, {}, 999'990); }
+void deep_page_all(benchmark::State& s) {
+  index_query(s, {}, 999'990);
+}
 void deep_page_status(benchmark::State& s) {
   tenant_index::filter f;
   f.buckets = tenant_index::bucket_mask(domain::tenant_status::active, std::nullopt);
@@ -88,7 +91,8 @@ void deep_page_status(benchmark::State& s) {
 }
 void deep_page_status_plan(benchmark::State& s) {
   tenant_index::filter f;
-  f.buckets = tenant_index::bucket_mask(domain::tenant_status::suspended, domain::plan_tier::enterprise);
+  f.buckets =
+      tenant_index::bucket_mask(domain::tenant_status::suspended, domain::plan_tier::enterprise);
   index_query(s, f, 80'000);
 }
 void name_exact(benchmark::State& s) {
@@ -110,7 +114,8 @@ void description_common_word(benchmark::State& s) {
 void visible_set(benchmark::State& s) {
   tenant_index::filter f;
   std::vector<std::uint32_t> v;
-  for (std::uint32_t i = 0; i < 50; ++i) v.push_back(i * 20'000);
+  for (std::uint32_t i = 0; i < 50; ++i)
+    v.push_back(i * 20'000);
   f.visible = v;
   f.words = {"data"};
   index_query(s, f, 0);
@@ -187,7 +192,8 @@ model_fixture* model() {
     q.per_page = 100;
     for (std::uint64_t p = 1; p <= 20; ++p) {
       q.page = p * 97;
-      for (auto& id : m->model->list_ids(q).ids) m->ids.push_back(id);
+      for (auto& id : m->model->list_ids(q).ids)
+        m->ids.push_back(id);
     }
     return m;
   }();
@@ -202,7 +208,8 @@ void try_find_hot(benchmark::State& state) {
   }
   const auto& id = m->ids.front();
   (void)m->model->find(id);
-  for (auto _ : state) benchmark::DoNotOptimize(m->model->try_find(id));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(m->model->try_find(id));
 }
 
 void find_spread(benchmark::State& state) {
@@ -230,7 +237,8 @@ void list_page_100(benchmark::State& state) {
   q.per_page = 100;
   q.status = domain::tenant_status::active;
   q.page = 50;
-  for (auto _ : state) benchmark::DoNotOptimize(m->model->list(q));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(m->model->list(q));
 }
 
 }  // namespace
