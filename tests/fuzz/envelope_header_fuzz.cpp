@@ -1,0 +1,31 @@
+// Fuzz target: the replay's parser-free envelope header scan (projections'
+// detail::scan_envelope_header, used by `tenantctl replay` on every stored event) against the
+// codec's full parse. The scan reads only the header, so it may accept a document whose tail is
+// broken; the replay then fails on decoding the event (codec::decode_event), which must happen.
+// When both accept, they must agree on every header field; otherwise the replay would fold an
+// event at the wrong position or into the wrong stream.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "log_scan.hpp"
+#include "tenant/eventstore/codec.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  namespace es = tenant::eventstore;
+  const std::string_view json(reinterpret_cast<const char*>(data), size);
+  es::recorded_event fast;
+  if (!tenant::projections::detail::scan_envelope_header(json, fast)) return 0;
+  const auto full = es::codec::to_recorded(json);
+  if (!full) {
+    fast.envelope_json.assign(json);
+    if (es::codec::decode_event(fast)) __builtin_trap();
+    return 0;
+  }
+  if (fast.event_id != full->event_id || fast.type != full->type ||
+      fast.schema_version != full->schema_version || fast.stream_id != full->stream_id ||
+      fast.tenant_id != full->tenant_id || fast.version != full->version ||
+      fast.position != full->position || fast.occurred_at != full->occurred_at)
+    __builtin_trap();
+  return 0;
+}

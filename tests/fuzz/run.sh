@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz with clang-14 under ASan+UBSan into build/fuzz and
+# runs each for N seconds (default 60, what CI uses). New corpus entries stay in
+# build/fuzz/corpus/<target>/ (the seeds in tests/fuzz/corpus/ are only read); a crash leaves
+# its input in build/fuzz/artifacts/<target>/ and makes the script exit 1. Add such an input to
+# tests/fuzz/corpus/<target>/ (as crash-<what>) once fixed: the regular build replays it.
+#   tests/fuzz/run.sh            # 60 s per target
+#   tests/fuzz/run.sh 10 query   # 10 s, only the query target
+# Needs the Debian packages clang-14 and libfuzzer-14-dev (scripts/deps).
+set -euo pipefail
+seconds="${1:-60}"
+shift || true
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+build="$root/build/fuzz"
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(json_body envelope envelope_header query)
+
+cmake -S "$root" -B "$build" -G Ninja \
+  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENANT_SANITIZER=asan -DTENANT_FUZZ=ON \
+  -DTENANT_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" -j2 --target "${targets[@]/#/fuzz_}"
+
+failed=()
+for t in "${targets[@]}"; do
+  mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
+  echo "=== fuzz_$t: ${seconds}s"
+  # -rss_limit_mb: ASan's shadow memory counts too; 2 GB is libFuzzer's default.
+  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    "$build/tests/fuzz/fuzz_$t" "$build/corpus/$t" "$root/tests/fuzz/corpus/$t" \
+    -max_total_time="$seconds" -timeout=10 -max_len=65536 -print_final_stats=1 \
+    -artifact_prefix="$build/artifacts/$t/" 2>"$build/fuzz_$t.log"; then
+    failed+=("$t")
+    tail -n 60 "$build/fuzz_$t.log"
+  else
+    grep -E "stat::number_of_executed_units|stat::new_units_added|cov:" "$build/fuzz_$t.log" \
+      | tail -n 3 || true
+  fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz: crashes in: ${failed[*]} (inputs in $build/artifacts/)"
+  exit 1
+fi
+echo "fuzz: ${#targets[@]} target(s), ${seconds}s each, no crash"
