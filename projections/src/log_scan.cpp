@@ -66,7 +66,12 @@ bool scan_envelope_header(std::string_view json, eventstore::recorded_event& out
   const auto version = tenant ? number_field(json, R"("version":)", at) : std::nullopt;
   const auto position = version ? number_field(json, R"("position":)", at) : std::nullopt;
   const auto occurred = position ? string_field(json, R"("occurred_at":")", at) : std::nullopt;
-  if (!occurred || json.compare(at, 7, "\"data\":") != 0 || *schema > UINT32_MAX) return false;
+  if (!occurred || json.compare(at, 7, "\"data\":") != 0) return false;
+  // What the codec's decode_envelope also checks in the header (fuzzing found an envelope
+  // with a malformed event id that this scan accepted and the codec refused).
+  if (*schema == 0 || *schema > 0xffff || *version == 0 || *position == 0 || type->empty() ||
+      stream->empty() || !domain::uuid::parse(*id))
+    return false;
   const auto t = domain::parse_time(*occurred);
   if (!t) return false;
   out.event_id.assign(*id);

@@ -245,9 +245,11 @@ std::vector<std::string> tenant_index::words_at(ordinal o) const {
 
 template <class F>
 void tenant_index::for_prefix(std::string_view prefix, F&& f) const {
-  auto it =
-      std::lower_bound(sorted_words_.begin(), sorted_words_.end(), prefix,
-                       [this](std::uint32_t id, std::string_view p) { return words_[id] < p; });
+  // Compared as string_views: clang 14 with libstdc++ 12 (the fuzz build) cannot compile
+  // std::string < std::string_view (the rewritten operator<=> candidate).
+  auto it = std::lower_bound(
+      sorted_words_.begin(), sorted_words_.end(), prefix,
+      [this](std::uint32_t id, std::string_view p) { return std::string_view(words_[id]) < p; });
   for (; it != sorted_words_.end() && starts_with(words_[*it], prefix); ++it)
     f(*it);
   for (auto id : unsorted_words_)
