@@ -37,10 +37,15 @@ class ApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = start_server()
-        cls.admin = cls.server.token("e2e-admin", "platform:admin")
-        cls.alice = cls.server.token("alice")
-        cls.bob = cls.server.token("bob")
-        cls.reader = cls.server.token("carol", "tenants:read")
+        try:
+            cls.admin = cls.server.token("e2e-admin", "platform:admin")
+            cls.alice = cls.server.token("alice")
+            cls.bob = cls.server.token("bob")
+            cls.reader = cls.server.token("carol", "tenants:read")
+        except Exception:
+            # unittest skips tearDownClass when setUpClass fails: do not leak the process.
+            cls.server.cleanup()
+            raise
 
     @classmethod
     def tearDownClass(cls):
