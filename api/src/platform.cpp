@@ -1,7 +1,8 @@
 #include "tenant/api/platform.hpp"
 
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
@@ -19,19 +20,20 @@ namespace net = boost::asio;
 
 namespace {
 
-// Completion of read_model::wait_for_position on the request's own executor.
-net::awaitable<bool> wait_position(projections::read_model& model, std::uint64_t position,
+// Waits until the projections reached `position` or `deadline` passed. Polls with a short,
+// growing timer on the request's own executor instead of read_model::wait_for_position's
+// cross-thread callback: this path only runs for a caller about to be refused while the
+// projections trail the log (milliseconds), and a timer cannot outlive or race the connection.
+net::awaitable<void> wait_position(const projections::read_model& model, std::uint64_t position,
                                    std::chrono::steady_clock::time_point deadline) {
-  if (model.position() >= position) co_return true;
-  auto ex = co_await net::this_coro::executor;
-  co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(bool)>(
-      [ex, &model, position, deadline](auto handler) mutable {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        model.wait_for_position(position, deadline, [ex, h](bool reached) mutable {
-          net::post(ex, [h, reached]() mutable { std::move (*h)(reached); });
-        });
-      },
-      net::use_awaitable);
+  if (model.position() >= position) co_return;
+  net::steady_timer timer(co_await net::this_coro::executor);
+  std::chrono::milliseconds step{1};
+  while (model.position() < position && std::chrono::steady_clock::now() < deadline) {
+    timer.expires_after(step);
+    co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+    step = std::min(step * 2, std::chrono::milliseconds{20});
+  }
 }
 
 // may_touch, waiting (bounded) for the membership projection when it is behind the head the
