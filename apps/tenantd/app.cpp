@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 #include "tenant/api/tenant_routes.hpp"
@@ -116,8 +117,15 @@ boost::system::result<void, std::string> app::start_background() {
 void app::register_routes() {
   api::add_operations_routes(router_, metrics_, readiness_);
   api::add_openapi_route(router_);
-  // The platform middleware (authentication, rate limits) goes here, before the tenant routes'
-  // own middleware, and sets auth_installed_.
+  // The platform middleware (authentication, X-Tenant-Id, rate limits, tenant scoping), /admin
+  // and /docs: before the tenant routes' own middleware, which read the principal.
+  auto platform = platform_wiring::install(
+      cfg_, router_, metrics_, *store_, *model_, blocking_, [this](boost::json::object& status) {
+        if (kafka_) status["kafka"] = kafka_->admin_status();
+      });
+  if (!platform) throw std::runtime_error(platform.error());
+  platform_ = std::move(*platform);
+  auth_installed_ = true;
   api::add_tenant_routes(
       router_,
       api::tenant_services{*store_, repo_.get(), *model_, blocking_, cfg_, auth_installed_, {}});

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "kafka_wiring.hpp"
+#include "platform_wiring.hpp"
 #include "tenant/api/blocking.hpp"
 #include "tenant/api/config.hpp"
 #include "tenant/api/operations.hpp"
@@ -78,6 +79,8 @@ class app {
   std::unique_ptr<tenant::projections::read_model> model_;
   std::unique_ptr<tenant::eventstore::repository> repo_;
   std::unique_ptr<tenant::projections::provisioning_manager> provisioning_;
+  /// Authentication, rate limits, /admin, /docs (platform_wiring.hpp).
+  std::unique_ptr<platform_wiring> platform_;
   std::unique_ptr<kafka_wiring> kafka_;
   /// Set by the platform wiring when it installs authentication: the tenant routes then refuse
   /// a request without a principal instead of serving it as the anonymous admin.
