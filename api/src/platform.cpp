@@ -56,7 +56,9 @@ net::awaitable<bool> is_enterprise(const platform_state& st, const domain::tenan
   }
   if (l.status == projections::lookup_status::would_block && st.blocking != nullptr) {
     auto* model = st.model;
-    auto found = co_await run_blocking(*st.blocking, [model, t] { return model->find(t); });
+    // By reference only: GCC 12 destroys a lambda temporary with owning captures twice when it
+    // is an argument inside a co_await expression (double free); `t` outlives the await.
+    auto found = co_await run_blocking(*st.blocking, [model, &t] { return model->find(t); });
     if (found && *found)
       co_return (*found)->state.subscription.plan == domain::plan_tier::enterprise;
   }

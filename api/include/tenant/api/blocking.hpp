@@ -45,6 +45,11 @@ class blocking_pool {
 };
 
 /// Runs `fn()` on `pool` and resumes the caller on its own executor with the result.
+///
+/// Capture by reference only (`[&]`, pointers): GCC 12 destroys a lambda temporary that is an
+/// argument inside a `co_await` expression twice, so a by-value capture that owns memory (a
+/// std::string, a tenant_id) is freed twice. The awaiting frame outlives the call, so references
+/// to its locals are safe.
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F&>> run_blocking(blocking_pool& pool, F fn) {
   using result_type = std::invoke_result_t<F&>;
