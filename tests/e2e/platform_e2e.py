@@ -288,6 +288,8 @@ class PlatformTest(unittest.TestCase):
             self.assertIn("checkpoint", p)
             self.assertIn("lag", p)
         self.assertEqual(set(doc["build"]), {"version", "git_commit", "build_type"})
+        self.assertEqual(doc["kafka"]["topic"], "tenant.events", doc)
+        self.assertTrue(doc["kafka"]["bootstrap_servers"].startswith("127.0.0.1:"), doc)
         r = self.call("POST", "/admin/projections/tenants/rebuild", token=self.admin)
         self.assertEqual(r.status, 202, r)
         r = self.call("POST", "/admin/projections/nonsense/rebuild", token=self.admin)
