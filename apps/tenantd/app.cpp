@@ -119,10 +119,10 @@ void app::register_routes() {
   api::add_openapi_route(router_);
   // The platform middleware (authentication, X-Tenant-Id, rate limits, tenant scoping), /admin
   // and /docs: before the tenant routes' own middleware, which read the principal.
-  auto platform = platform_wiring::install(
-      cfg_, router_, metrics_, *store_, *model_, blocking_, [this](boost::json::object& status) {
-        if (kafka_) status["kafka"] = kafka_->admin_status();
-      });
+  auto platform = platform_wiring::install(cfg_, router_, metrics_, *store_, *model_, blocking_,
+                                           [this](boost::json::object& status) {
+                                             if (kafka_) status["kafka"] = kafka_->admin_status();
+                                           });
   if (!platform) throw std::runtime_error(platform.error());
   platform_ = std::move(*platform);
   auth_installed_ = true;
