@@ -183,7 +183,8 @@ TEST(StoreReplicationRocksdbTest, CheckpointsSurviveAReopenWithTheirEvents) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreReplicationTest,
-                         ::testing::Values(kind::memory, kind::rocksdb), [](const auto& param_info) {
+                         ::testing::Values(kind::memory, kind::rocksdb),
+                         [](const auto& param_info) {
                            return param_info.param == kind::memory ? "memory" : "rocksdb";
                          });
 
