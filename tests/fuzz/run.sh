@@ -21,20 +21,37 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DTENANT_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j2 --target "${targets[@]/#/fuzz_}"
 
-failed=()
-for t in "${targets[@]}"; do
+# One target per core at a time (TENANT_FUZZ_JOBS, default 2): CI's fuzz stage then takes
+# about seconds x targets / 2.
+fuzz_one() {
+  local t=$1
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t"
-  echo "=== fuzz_$t: ${seconds}s"
   # -rss_limit_mb: ASan's shadow memory counts too; 2 GB is libFuzzer's default.
-  if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "$build/tests/fuzz/fuzz_$t" "$build/corpus/$t" "$root/tests/fuzz/corpus/$t" \
     -max_total_time="$seconds" -timeout=10 -max_len=65536 -print_final_stats=1 \
-    -artifact_prefix="$build/artifacts/$t/" 2>"$build/fuzz_$t.log"; then
-    failed+=("$t")
-    tail -n 60 "$build/fuzz_$t.log"
+    -artifact_prefix="$build/artifacts/$t/" 2>"$build/fuzz_$t.log"
+}
+jobs_max="${TENANT_FUZZ_JOBS:-2}"
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do sleep 1; done
+  echo "=== fuzz_$t: ${seconds}s"
+  rm -f "$build/fuzz_$t.rc"
+  (
+    rc=0
+    fuzz_one "$t" || rc=$?
+    echo "$rc" >"$build/fuzz_$t.rc"
+  ) &
+done
+wait
+failed=()
+for t in "${targets[@]}"; do
+  if [ "$(cat "$build/fuzz_$t.rc" 2>/dev/null)" = 0 ]; then
+    echo "--- fuzz_$t: $(grep -E "stat::number_of_executed_units" "$build/fuzz_$t.log" | tail -n 1)"
   else
-    grep -E "stat::number_of_executed_units|stat::new_units_added|cov:" "$build/fuzz_$t.log" \
-      | tail -n 3 || true
+    failed+=("$t")
+    echo "--- fuzz_$t FAILED:"
+    tail -n 60 "$build/fuzz_$t.log"
   fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
