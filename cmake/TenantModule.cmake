@@ -35,7 +35,11 @@ function(tenant_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
+  # PROPERTIES are flattened into name/value pairs, so a label list would keep only its first
+  # label (and `ctest -L concurrency` would find nothing): the labels go in as ONE label,
+  # "unit,concurrency,eventstore", which `ctest -L <regex>` matches by any of its words.
+  string(REPLACE ";" "," _labels "${ARG_LABELS}")
   gtest_discover_tests(${name}
     DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
+    PROPERTIES LABELS "${_labels}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
