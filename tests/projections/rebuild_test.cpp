@@ -54,12 +54,14 @@ TEST(OnlineRebuild, SwapsInWhileCommandsAndQueriesContinue) {
 
   // Queries keep answering from the old copy while commands keep coming.
   std::atomic<bool> done{false};
+  // A copy: the main thread's steps grow w.ids meanwhile (TSan caught the shared vector).
+  const auto first = w.ids.front();
   std::thread reader([&] {
     list_query q;
     while (!done) {
       const auto total = m->count(q);
       EXPECT_GE(total, 1u);
-      auto v = m->find(w.ids.front());
+      auto v = m->find(first);
       EXPECT_TRUE(v && *v);
     }
   });
