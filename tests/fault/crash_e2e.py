@@ -49,6 +49,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def admin_token(sub):
+    """(secret, platform:admin token) when this build has authentication, else (None, None)."""
+    if not (h.tenantd_supports("--jwt-secret") and h.tenantctl_supports("token")):
+        return None, None
+    secret = "fault-suite-secret-%s-0123456789abcdef" % sub
+    r = subprocess.run([h.binary("TENANTCTL_BIN"), "token", "--sub", sub,
+                        "--scope", "platform:admin tenants:read tenants:write",
+                        "--ttl", "2h", "--jwt-secret", secret],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        fail("tenantctl token: " + r.stderr)
+    return secret, r.stdout.strip().splitlines()[-1].strip()
+
+
 class Node:
     """tenantd on a fixed port and data directory, killed and restarted at will."""
 
@@ -366,17 +380,7 @@ def main():
         brokers = broker.stdout.readline().strip()
         if not brokers.startswith("127.0.0.1:"):
             fail("tenantctl broker printed %r" % brokers)
-        secret = None
-        token = None
-        if h.tenantd_supports("--jwt-secret") and h.tenantctl_supports("token"):
-            secret = "crash-suite-secret-0123456789abcdef0123"
-            r = subprocess.run([h.binary("TENANTCTL_BIN"), "token", "--sub", "crash-driver",
-                                "--scope", "platform:admin tenants:read tenants:write",
-                                "--ttl", "2h", "--jwt-secret", secret],
-                               capture_output=True, text=True, timeout=30)
-            if r.returncode != 0:
-                fail("tenantctl token: " + r.stderr)
-            token = r.stdout.strip().splitlines()[-1].strip()
+        secret, token = admin_token("crash-driver")
         node = Node(os.path.join(work, "data"), free_port(), brokers, secret)
         node.start()
         collector = Collector(brokers)

@@ -72,16 +72,7 @@ def main():
             if reply != "ok " + cmd:
                 c.fail("broker control %r answered %r" % (cmd, reply))
 
-        secret, token = None, None
-        if h.tenantd_supports("--jwt-secret") and h.tenantctl_supports("token"):
-            secret = "outage-suite-secret-0123456789abcdef01"
-            r = subprocess.run([h.binary("TENANTCTL_BIN"), "token", "--sub", "outage-driver",
-                                "--scope", "platform:admin tenants:read tenants:write",
-                                "--ttl", "2h", "--jwt-secret", secret],
-                               capture_output=True, text=True, timeout=30)
-            if r.returncode != 0:
-                c.fail("tenantctl token: " + r.stderr)
-            token = r.stdout.strip().splitlines()[-1].strip()
+        secret, token = c.admin_token("outage-driver")
         node = c.Node(os.path.join(work, "data"), c.free_port(), brokers, secret)
         node.start()
         collector = c.Collector(brokers)
