@@ -9,4 +9,4 @@ tenant_add_bench(eventstore_bench
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/eventstore_main.cpp
           ${CMAKE_CURRENT_SOURCE_DIR}/eventstore_append.cpp
           ${CMAKE_CURRENT_SOURCE_DIR}/eventstore_read.cpp
-  DEPS tenant::eventstore RocksDB::rocksdb)
+  DEPS tenant::eventstore RocksDB::rocksdb tenant_boost)

@@ -1,12 +1,27 @@
 // Append benchmarks: the store at 1/16/64/256 concurrent appenders (each waits for its
 // acknowledgement before the next append), the baseline of as many threads each doing its own
 // synced RocksDB Put, and single-appender latency as the log grows.
+//
+// Two shapes of "N concurrent appenders":
+//   append/<mode>/threads:N         N threads, each blocking on its append (a future) before the
+//                                   next: one thread wake-up per acknowledged append.
+//   append_async/<mode>/inflight:N  N coroutines on an io_context run by TENANT_BENCH_IO_THREADS
+//                                   threads (default 2), each co_awaiting its append the way
+//                                   tenantd's handlers do (api's await_callback: the store's
+//                                   callback posts the completion to the coroutine's executor).
 #include <benchmark/benchmark.h>
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cstdlib>
 #include <sstream>
+#include <thread>
 
 #include "eventstore_common.hpp"
 
@@ -49,6 +64,68 @@ void append_loop(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+// ---- N appends in flight from coroutines on an io_context (how tenantd appends) ----
+
+namespace net = boost::asio;
+
+// api's await_callback: the store's callback posts the outcome to the coroutine's executor.
+net::awaitable<append_outcome> async_append(event_store& s, append_request r) {
+  return net::async_initiate<const net::use_awaitable_t<>&, void(append_outcome)>(
+      [&s](auto handler, append_request req) {
+        auto ex = net::get_associated_executor(handler);
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        s.append(std::move(req), [ex, h](append_outcome o) mutable {
+          net::post(ex, [h, o = std::move(o)]() mutable { std::move (*h)(std::move(o)); });
+        });
+      },
+      net::use_awaitable, std::move(r));
+}
+
+unsigned io_threads() {
+  const char* env = std::getenv("TENANT_BENCH_IO_THREADS");
+  const int n = env ? std::atoi(env) : 2;
+  return static_cast<unsigned>(std::max(n, 1));
+}
+
+void append_async(benchmark::State& state, durability mode, int inflight, std::uint64_t total) {
+  for (auto _ : state) {
+    open_store(mode);
+    net::io_context ioc;
+    std::atomic<std::uint64_t> issued{0};
+    std::atomic<bool> failed{false};
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int c = 0; c < inflight; ++c) {
+      net::co_spawn(
+          ioc,
+          [&, c]() -> net::awaitable<void> {
+            const std::string stream = "bench-" + std::to_string(c);
+            while (issued.fetch_add(1) < total && !failed.load()) {
+              append_request r;
+              r.stream_id = stream;
+              r.events.push_back(bench_event());
+              if (!co_await async_append(*g_store, std::move(r))) failed.store(true);
+            }
+          },
+          net::detached);
+    }
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < io_threads(); ++i)
+      threads.emplace_back([&] { ioc.run(); });
+    ioc.run();
+    for (auto& t : threads)
+      t.join();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    g_store.reset();
+    if (failed.load()) {
+      state.SkipWithError("append failed");
+      break;
+    }
+    state.SetIterationTime(secs);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(total * state.iterations()));
 }
 
 // ---- baseline: every thread its own synced Put (RocksDB's own write group commit) ----
@@ -140,6 +217,21 @@ const bool registered = [] {
           ->Threads(threads)
           ->Iterations(iterations(fsync, threads))
           ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
+  for (const bool fsync : {true, false}) {
+    for (const int inflight : {1, 16, 64, 256}) {
+      const std::uint64_t total = fsync ? (inflight == 1 ? 2'000 : 20'000) : 100'000;
+      benchmark::RegisterBenchmark((std::string(fsync ? "append_async/fsync" : "append_async/os") +
+                                    "/inflight:" + std::to_string(inflight))
+                                       .c_str(),
+                                   [fsync, inflight, total](benchmark::State& st) {
+                                     append_async(st, fsync ? durability::fsync : durability::os,
+                                                  inflight, total);
+                                   })
+          ->Iterations(1)
+          ->UseManualTime()
           ->Unit(benchmark::kMicrosecond);
     }
   }
