@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string_view.hpp>
 #include <map>
 #include <set>
 #include <thread>
@@ -683,6 +685,67 @@ TYPED_TEST(EventStoreContract, SubscriptionOutlivingItsStoreReturnsEmpty) {
   auto sub = this->store().subscribe(0);
   this->store_.reset();
   EXPECT_TRUE(sub->next(10, 60s).value().empty());
+}
+
+}  // namespace
+}  // namespace tenant::eventstore
+
+namespace tenant::eventstore {
+namespace {
+
+// The envelope bytes are a contract (DESIGN.md, stored in `events`): the encoder's fast path for
+// strings without escapes must write exactly what Boost.JSON's serializer writes, and strings
+// that need escapes must still be escaped by it.
+std::string reference_envelope(const proposed_event& e, std::string_view stream,
+                               std::string_view tenant, std::uint64_t version,
+                               std::uint64_t position, const event_metadata& m) {
+  const auto str = [](std::string_view v) {
+    return boost::json::serialize(boost::json::string_view(v.data(), v.size()));
+  };
+  std::string out = "{";
+  out += "\"event_id\":" + str(e.event_id) + ",\"type\":" + str(e.type) +
+         ",\"schema_version\":" + std::to_string(e.schema_version) +
+         ",\"stream_id\":" + str(stream) + ",\"tenant_id\":" + str(tenant) +
+         ",\"version\":" + std::to_string(version) + ",\"position\":" + std::to_string(position) +
+         ",\"occurred_at\":" + str(domain::format_time(e.occurred_at)) +
+         ",\"data\":" + (e.data_json.empty() ? std::string("{}") : e.data_json) +
+         ",\"metadata\":{" + "\"correlation_id\":" + str(m.correlation_id) +
+         ",\"causation_id\":" + str(m.causation_id) + ",\"actor\":" + str(m.actor) +
+         ",\"traceparent\":" + str(m.traceparent) + "}}";
+  return out;
+}
+
+TEST(EnvelopeCodec, EncodesByteForByteAsBoostJsonWithAndWithoutEscapes) {
+  const std::vector<std::string> samples = {
+      "",          "plain",   "quote\"inside", "back\\slash",
+      "new\nline", "tab\t",   "\x01\x1f",      "caf\xc3\xa9 \xe2\x82\xac",
+      "slash/ok",  "del\x7f", "{\"json\":1}"};
+  std::uint64_t pos = 1;
+  for (const auto& s : samples) {
+    proposed_event e;
+    e.event_id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    e.type = "Type" + s;
+    e.data_json = R"({"k":"v"})";
+    e.occurred_at = domain::clock_time(std::chrono::milliseconds(1'767'000'000'123));
+    event_metadata m;
+    m.correlation_id = s;
+    m.causation_id = "c-" + s;
+    m.actor = s + "|actor";
+    m.traceparent = s;
+    const auto stream = "stream-" + s;
+    const auto tenant = "tn_" + s;
+    const auto got = codec::encode_envelope(e, stream, tenant, pos, pos * 1000 + 7, m);
+    EXPECT_EQ(got, reference_envelope(e, stream, tenant, pos, pos * 1000 + 7, m)) << s;
+    const auto env = codec::decode_envelope(got);
+    ASSERT_TRUE(env.has_value()) << got;
+    EXPECT_EQ(env->type, e.type);
+    EXPECT_EQ(env->stream_id, stream);
+    EXPECT_EQ(env->tenant_id, tenant);
+    EXPECT_EQ(env->metadata.correlation_id, s);
+    EXPECT_EQ(env->metadata.actor, m.actor);
+    EXPECT_EQ(env->position, pos * 1000 + 7);
+    ++pos;
+  }
 }
 
 }  // namespace
