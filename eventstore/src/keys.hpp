@@ -14,6 +14,12 @@ inline void put_u64(std::string& out, std::uint64_t v) {
     out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+/// put_u64 into a caller's 8-byte buffer.
+inline void store_u64(char* out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<char>((v >> (8 * (7 - i))) & 0xff);
+}
+
 inline std::uint64_t get_u64(std::string_view in) {
   std::uint64_t v = 0;
   for (int i = 0; i < 8; ++i)

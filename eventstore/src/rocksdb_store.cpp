@@ -619,17 +619,32 @@ class rocksdb_store final : public event_store, private pipeline_backend {
 
   // With a sync stage (durability fsync, pipelined_sync) the batch is written without a sync
   // and sync() follows on the sync thread; otherwise WriteOptions::sync follows the durability.
+  //
+  // Keys and values are assembled in two reused buffers (WriteBatch::Put copies them): no
+  // allocation per event beyond the batch's own growth, which is reserved up front.
   std::error_code write(const commit_batch& b) override {
-    rocksdb::WriteBatch wb;
-    std::string pos;
+    std::size_t bytes = 64;
+    for (const auto& e : b.events)
+      bytes += e.envelope_json.size() + 2 * e.stream_id.size() + 96;
+    rocksdb::WriteBatch wb(bytes);
+    std::string key, value;
+    char pos[8];
     for (std::size_t i = 0; i < b.events.size(); ++i) {
       const auto& e = b.events[i];
-      pos = position_key(e.position);
-      wb.Put(db_->cf(cf_events), pos, e.envelope_json);
-      wb.Put(db_->cf(cf_stream_index), stream_index_key(e.stream_id, e.version), pos);
+      store_u64(pos, e.position);
+      const rocksdb::Slice pos_slice(pos, 8);
+      wb.Put(db_->cf(cf_events), pos_slice, e.envelope_json);
+      key.clear();
+      key.push_back(static_cast<char>(e.stream_id.size()));
+      key.append(e.stream_id);
+      put_u64(key, e.version);
+      wb.Put(db_->cf(cf_stream_index), key, pos_slice);
+      value.clear();
+      put_u64(value, e.position);
+      put_u64(value, e.version);
+      value.append(e.stream_id);
       wb.Put(db_->cf(cf_event_ids),
-             rocksdb::Slice(reinterpret_cast<const char*>(b.event_uuids[i].data()), 16),
-             event_id_value(e.position, e.version, e.stream_id));
+             rocksdb::Slice(reinterpret_cast<const char*>(b.event_uuids[i].data()), 16), value);
     }
     for (const auto& [id, s] : b.streams)
       wb.Put(db_->cf(cf_streams), id, stream_head_value(s.version, s.last_position));
