@@ -627,7 +627,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     for (const auto& e : b.events)
       bytes += e.envelope_json.size() + 2 * e.stream_id.size() + 96;
     rocksdb::WriteBatch wb(bytes);
-    std::string key, value;
+    std::string key, id_value;
     char pos[8];
     for (std::size_t i = 0; i < b.events.size(); ++i) {
       const auto& e = b.events[i];
@@ -639,12 +639,12 @@ class rocksdb_store final : public event_store, private pipeline_backend {
       key.append(e.stream_id);
       put_u64(key, e.version);
       wb.Put(db_->cf(cf_stream_index), key, pos_slice);
-      value.clear();
-      put_u64(value, e.position);
-      put_u64(value, e.version);
-      value.append(e.stream_id);
+      id_value.clear();
+      put_u64(id_value, e.position);
+      put_u64(id_value, e.version);
+      id_value.append(e.stream_id);
       wb.Put(db_->cf(cf_event_ids),
-             rocksdb::Slice(reinterpret_cast<const char*>(b.event_uuids[i].data()), 16), value);
+             rocksdb::Slice(reinterpret_cast<const char*>(b.event_uuids[i].data()), 16), id_value);
     }
     for (const auto& [id, s] : b.streams)
       wb.Put(db_->cf(cf_streams), id, stream_head_value(s.version, s.last_position));
