@@ -88,9 +88,16 @@ report() { # name tenantd baseline target bytes
 }
 
 # ---- POST create (also seeds the list scenario) ----
-create_body=$(curl -s "${auth[@]}" -H 'Content-Type: application/json' -X POST "$url/api/v1/tenants" \
-  -d '{"name":"Bench tenant seed","plan":"starter","admin_email":"admin@bench.example","description":"alpha bravo logistics","country_code":"US","city":"New York"}')
-id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$create_body")
+# Retried for a few seconds: right after "listening on" a loaded machine may still answer 503.
+id=
+for _ in $(seq 1 50); do
+  create_body=$(curl -s "${auth[@]}" -H 'Content-Type: application/json' -X POST "$url/api/v1/tenants" \
+    -d '{"name":"Bench tenant seed","plan":"starter","admin_email":"admin@bench.example","description":"alpha bravo logistics","country_code":"US","city":"New York"}')
+  id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("id", ""))' "$create_body" 2>/dev/null || true)
+  [ -n "$id" ] && break
+  sleep 0.2
+done
+[ -n "$id" ] || { echo "seed create failed: $create_body" >&2; exit 1; }
 post_size=${#create_body}
 t_post=(); b_post=()
 for _ in $(seq 1 "$rounds"); do
