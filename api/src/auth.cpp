@@ -14,6 +14,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "tenant/projections/read_model.hpp"
 
@@ -190,6 +193,27 @@ boost::system::result<std::unique_ptr<token_verifier>, std::string> token_verifi
   return std::unique_ptr<token_verifier>(new token_verifier(std::move(settings)));
 }
 
+// Verified tokens by their exact bytes. Bounded: when full it starts over (a burst of distinct
+// tokens costs one full verification each, as without the cache). Only what a verification
+// concluded is kept, never the key.
+struct token_verifier::verified_cache {
+  static constexpr std::size_t max_entries = 4096;
+  struct entry {
+    principal who;
+    std::optional<double> exp;
+    std::optional<double> nbf;
+  };
+  struct hash {
+    using is_transparent = void;  // find() by string_view: no copy of the token per request
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::mutex mutex;
+  std::unordered_map<std::string, entry, hash, std::equal_to<>> entries;  // guarded by mutex
+};
+
+token_verifier::token_verifier(token_settings s)
+    : settings_(std::move(s)), cache_(std::make_unique<verified_cache>()) {}
+
 token_verifier::~token_verifier() {
   OPENSSL_cleanse(settings_.key.data(), settings_.key.size());
 }
@@ -215,6 +239,37 @@ std::optional<std::string_view> token_verifier::bearer_token(std::string_view h)
 
 boost::system::result<principal, token_error> token_verifier::verify(
     std::string_view token, std::chrono::system_clock::time_point now) const {
+  const double t = std::chrono::duration<double>(now.time_since_epoch()).count();
+  const double leeway = static_cast<double>(settings_.leeway.count());
+  // The same checks of time as below, in the same order; every other check depends only on
+  // the token's bytes and the (immutable) settings, and passed when the entry was stored.
+  const auto in_time = [&](const std::optional<double>& exp,
+                           const std::optional<double>& nbf) -> std::optional<token_error> {
+    if (exp && t >= *exp + leeway) return token_error::expired;
+    if (nbf && t < *nbf - leeway) return token_error::not_yet_valid;
+    return std::nullopt;
+  };
+  if (!token.empty() && token.size() <= max_token_bytes) {
+    std::lock_guard lock(cache_->mutex);
+    if (auto it = cache_->entries.find(token); it != cache_->entries.end()) {
+      if (auto e = in_time(it->second.exp, it->second.nbf)) return *e;
+      return it->second.who;
+    }
+  }
+  std::optional<double> exp;
+  std::optional<double> nbf;
+  auto out = verify_uncached(token, now, exp, nbf);
+  if (out) {
+    std::lock_guard lock(cache_->mutex);
+    if (cache_->entries.size() >= verified_cache::max_entries) cache_->entries.clear();
+    cache_->entries.try_emplace(std::string(token), verified_cache::entry{*out, exp, nbf});
+  }
+  return out;
+}
+
+boost::system::result<principal, token_error> token_verifier::verify_uncached(
+    std::string_view token, std::chrono::system_clock::time_point now, std::optional<double>& exp,
+    std::optional<double>& nbf) const {
   if (token.empty()) return token_error::missing;
   if (token.size() > max_token_bytes) return token_error::malformed;
   const auto dot1 = token.find('.');
@@ -258,15 +313,15 @@ boost::system::result<principal, token_error> token_verifier::verify(
 
   const double t = std::chrono::duration<double>(now.time_since_epoch()).count();
   const double leeway = static_cast<double>(settings_.leeway.count());
-  if (const auto* exp = claims->if_contains("exp")) {
-    auto v = numeric_date(*exp);
-    if (!v) return token_error::bad_claim;
-    if (t >= *v + leeway) return token_error::expired;
+  if (const auto* e = claims->if_contains("exp")) {
+    exp = numeric_date(*e);
+    if (!exp) return token_error::bad_claim;
+    if (t >= *exp + leeway) return token_error::expired;
   }
-  if (const auto* nbf = claims->if_contains("nbf")) {
-    auto v = numeric_date(*nbf);
-    if (!v) return token_error::bad_claim;
-    if (t < *v - leeway) return token_error::not_yet_valid;
+  if (const auto* n = claims->if_contains("nbf")) {
+    nbf = numeric_date(*n);
+    if (!nbf) return token_error::bad_claim;
+    if (t < *nbf - leeway) return token_error::not_yet_valid;
   }
   if (!settings_.issuer.empty()) {
     const auto* iss = claims->if_contains("iss");

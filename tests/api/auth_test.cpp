@@ -341,3 +341,63 @@ TEST_F(DevSecret, RefusesAFileOthersCanRead) {
 }
 
 }  // namespace
+
+namespace {
+
+// token_verifier remembers tokens that verified (a GET spent a quarter of its time on the
+// signature): what it remembers must never change an answer.
+TEST(AuthVerifyCache, RememberedTokensAreStillCheckedAgainstTime) {
+  auto v = hs_verifier();
+  auto c = claims(120);
+  c["nbf"] = t - 300;
+  const auto tok = hs256_jwt(c, secret);
+  ASSERT_TRUE(v->verify(tok, now));
+  auto again = v->verify(tok, now);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->sub.str(), "alice");
+  EXPECT_TRUE(again->can_write());
+  // Later than exp + leeway, then earlier than nbf - leeway: the remembered entry is refused.
+  EXPECT_EQ(v->verify(tok, now + seconds(180)).error(), token_error::expired);
+  EXPECT_EQ(v->verify(tok, now - seconds(361)).error(), token_error::not_yet_valid);
+  EXPECT_TRUE(v->verify(tok, now + seconds(179)));
+}
+
+TEST(AuthVerifyCache, OnlyTheExactBytesOfAVerifiedTokenAreRemembered) {
+  auto v = hs_verifier();
+  const auto tok = hs256_jwt(claims(), secret);
+  ASSERT_TRUE(v->verify(tok, now));
+  // The same claims signed with another key, and the good token with one signature byte
+  // changed: both still go through the signature check.
+  EXPECT_EQ(v->verify(hs256_jwt(claims(), "another secret of enough length!!"), now).error(),
+            token_error::bad_signature);
+  std::string tampered = tok;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(v->verify(tampered, now));
+  // Another verifier (another key) does not share what this one remembered.
+  token_settings other;
+  other.key = "a different secret, 32 bytes long";
+  EXPECT_EQ(make_verifier(other)->verify(tok, now).error(), token_error::bad_signature);
+  // Refused tokens are not remembered: refused again.
+  EXPECT_FALSE(v->verify(tampered, now));
+}
+
+TEST(AuthVerifyCache, ManyDistinctTokensAllVerify) {
+  auto v = hs_verifier();
+  // More distinct tokens than the cache holds: it starts over and keeps answering correctly.
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 5000; ++i) {
+    auto c = claims();
+    c["sub"] = "user-" + std::to_string(i);
+    tokens.push_back(hs256_jwt(c, secret));
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    auto p = v->verify(tokens[i], now);
+    ASSERT_TRUE(p) << i;
+    EXPECT_EQ(p->sub.str(), "user-" + std::to_string(i));
+  }
+  auto p = v->verify(tokens.front(), now);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->sub.str(), "user-0");
+}
+
+}  // namespace

@@ -126,6 +126,12 @@ std::string_view describe(token_error e);
 
 /// Verifies bearer tokens with one configured key.
 ///
+/// Tokens that verified are remembered (a bounded map from the token's exact bytes to its
+/// principal and `exp`/`nbf`): clients send the same token on every request, and checking an
+/// HMAC or RSA signature plus two JSON parses per request was the largest cost of a GET. A
+/// remembered token is still checked against `now` on every call; refused tokens are never
+/// remembered.
+///
 /// Ownership: owns a copy of the key material. Threading: `verify` is const and safe from any
 /// number of threads. Cheap to share behind a pointer; not copyable (the key is scrubbed on
 /// destruction).
@@ -150,8 +156,13 @@ class token_verifier {
   const token_settings& settings() const { return settings_; }
 
  private:
-  explicit token_verifier(token_settings s) : settings_(std::move(s)) {}
+  explicit token_verifier(token_settings s);
+  boost::system::result<principal, token_error> verify_uncached(
+      std::string_view token, std::chrono::system_clock::time_point now, std::optional<double>& exp,
+      std::optional<double>& nbf) const;
+  struct verified_cache;
   token_settings settings_;
+  std::unique_ptr<verified_cache> cache_;
 };
 
 /// Why a key, a secret file or a token to mint was refused: a message for the operator.
