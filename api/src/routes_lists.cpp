@@ -45,6 +45,28 @@ boost::system::result<projections::list_query, problem> parse_list_query(
   return q;
 }
 
+namespace {
+
+// list(q) from memory only; nullopt when one of the views is not in memory (the caller then
+// runs the blocking list()). Same answer as list(): ids from the index, each view as it is now,
+// a tenant gone in between left out.
+std::optional<projections::result<projections::view_page>> inline_page(
+    const projections::read_model& model, const projections::list_query& q) {
+  auto ids = model.list_ids(q);
+  projections::view_page out;
+  out.total = ids.total;
+  out.items.reserve(ids.ids.size());
+  for (const auto& id : ids.ids) {
+    auto l = model.try_find(id);
+    if (l.status == projections::lookup_status::would_block) return std::nullopt;
+    if (l.status == projections::lookup_status::found && l.view)
+      out.items.push_back(std::move(l.view));
+  }
+  return projections::result<projections::view_page>(std::move(out));
+}
+
+}  // namespace
+
 handler list_route(env_ptr env, std::string prefix, item_renderer item) {
   return [env = std::move(env), prefix = std::move(prefix),
           item](request_context& ctx) -> net::awaitable<response> {
@@ -57,18 +79,24 @@ handler list_route(env_ptr env, std::string prefix, item_renderer item) {
     q->visible = visible_to(*who, env->svc.model);
     auto& model = env->svc.model;
     const auto& query = *q;
-    auto page =
-        co_await run_blocking(env->svc.blocking, [&model, &query] { return model.list(query); });
-    if (!page) {
-      spdlog::error("listing tenants failed: {}", page.error().message());
+    // The index and the views of recently used tenants are in memory: serve the page on this
+    // thread, and hop to the blocking pool only when a view would need a read from disk (the
+    // hop, two thread switches, cost more than the page itself).
+    auto page = inline_page(model, query);
+    if (!page)
+      page =
+          co_await run_blocking(env->svc.blocking, [&model, &query] { return model.list(query); });
+    if (!*page) {
+      spdlog::error("listing tenants failed: {}", page->error().message());
       co_return to_response(
           make_problem(problem_code::unavailable, "The tenants could not be read; retry."));
     }
     std::string body;
-    body.reserve(64 + page->items.size() * 768);
+    body.reserve(64 + (*page)->items.size() * 768);
     body += "{\"data\":[";
     bool first = true;
-    for (const auto& v : page->items) {
+    const auto& items = (*page)->items;
+    for (const auto& v : items) {
       if (!first) body += ',';
       first = false;
       item(body, v->state);
@@ -76,8 +104,8 @@ handler list_route(env_ptr env, std::string prefix, item_renderer item) {
     body += "],";
     const auto params = ctx.query_params();
     const auto request = parse_page_request(params);  // valid: checked above
-    append_page_links_meta(body, request ? *request : page_request{}, page->total,
-                           page->items.size(), ctx.base_url() + prefix + "/tenants", params);
+    append_page_links_meta(body, request ? *request : page_request{}, (*page)->total, items.size(),
+                           ctx.base_url() + prefix + "/tenants", params);
     body += '}';
     co_return raw_json(http::status::ok, std::move(body));
   };

@@ -1,6 +1,7 @@
 #include "tenant/api/tenant_json.hpp"
 
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 
@@ -29,10 +30,45 @@ void append_opt(std::string& out, const std::optional<std::string>& v) {
     out += "null";
 }
 
+void put_digits(char* p, unsigned v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// domain::format_time's exact output ("2026-01-15T09:30:00.000Z"), quoted, without its
+// snprintf: a page of 100 tenants formats 300 times, and snprintf was a fifth of a list's CPU.
 void append_time(std::string& out, domain::clock_time t) {
-  out += '"';
-  out += domain::format_time(t);
-  out += '"';
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999 || !ymd.ok()) {  // never in practice: the general formatter
+    out += '"';
+    out += domain::format_time(t);
+    out += '"';
+    return;
+  }
+  const hh_mm_ss<milliseconds> hms{t - day};
+  char buf[26];
+  buf[0] = '"';
+  put_digits(buf + 1, static_cast<unsigned>(year), 4);
+  buf[5] = '-';
+  put_digits(buf + 6, static_cast<unsigned>(ymd.month()), 2);
+  buf[8] = '-';
+  put_digits(buf + 9, static_cast<unsigned>(ymd.day()), 2);
+  buf[11] = 'T';
+  put_digits(buf + 12, static_cast<unsigned>(hms.hours().count()), 2);
+  buf[14] = ':';
+  put_digits(buf + 15, static_cast<unsigned>(hms.minutes().count()), 2);
+  buf[17] = ':';
+  put_digits(buf + 18, static_cast<unsigned>(hms.seconds().count()), 2);
+  buf[20] = '.';
+  put_digits(buf + 21, static_cast<unsigned>(hms.subseconds().count()), 3);
+  buf[24] = 'Z';
+  buf[25] = '"';
+  out.append(buf, sizeof buf);
 }
 
 }  // namespace
