@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "tenant/eventstore/rocksdb_logger.hpp"
+
 namespace tenant::eventstore::detail {
 
 open_db::~open_db() {
@@ -77,6 +79,9 @@ result<std::unique_ptr<open_db>> open_layout(const rocksdb_open_options& oo) {
   if (oo.env) dbo.env = oo.env;
   if (oo.read_only) dbo.max_open_files = -1;  // required by secondary instances
   dbo.listeners.push_back(std::make_shared<manual_recovery>());
+  // No LOG file in the data directory: on a full disk it would abort the process (see
+  // rocksdb_logger.hpp).
+  dbo.info_log = make_rocksdb_logger("events");
 
   auto cache = rocksdb::NewLRUCache(std::max<std::size_t>(oo.block_cache_bytes, 1u << 20));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;

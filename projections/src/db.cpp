@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <tenant/eventstore/rocksdb_logger.hpp>
 
 #include "keys.hpp"
 
@@ -88,6 +89,9 @@ result<std::unique_ptr<projections_db>> projections_db::open(const db_options& o
   dbo.db_write_buffer_size = 128u << 20;  // memtables of every column family together
   dbo.max_background_jobs = 2;
   dbo.keep_log_file_num = 4;
+  // No LOG file in the data directory: on a full disk it would abort the process (see
+  // tenant/eventstore/rocksdb_logger.hpp).
+  dbo.info_log = tenant::eventstore::make_rocksdb_logger("projections");
   if (o.read_only) dbo.max_open_files = -1;  // required by secondary instances
 
   std::vector<std::string> names;
