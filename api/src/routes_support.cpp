@@ -12,6 +12,7 @@
 
 #include "tenant/api/auth.hpp"
 #include "tenant/api/tenant_json.hpp"
+#include "tenant/projections/time_travel.hpp"
 
 namespace tenant::api::detail {
 
@@ -231,15 +232,34 @@ net::awaitable<boost::system::result<projections::tenant_view_ptr, problem>> loa
     const route_env& env, const domain::tenant_id& id) {
   // The stream head is served from memory by the stores: cheap enough for every read.
   std::uint64_t want = 0;
-  if (auto head = env.svc.store.read_stream_head(id.str())) want = head->last_position;
+  std::uint64_t version = 0;
+  if (auto head = env.svc.store.read_stream_head(id.str())) {
+    want = head->last_position;
+    version = head->version;
+  }
   auto view = co_await lookup(env, id);
   if (!view) co_return view;
-  const bool behind = *view ? (*view)->last_position < want : want > 0;
+  auto behind = [want](const projections::tenant_view_ptr& v) {
+    return v ? v->last_position < want : want > 0;
+  };
   // A replica's projections trail its mirrored log by design: no implicit waits there.
-  if (!behind || env.svc.repo == nullptr) co_return view;
+  if (!behind(*view) || env.svc.repo == nullptr) co_return view;
   const auto deadline = std::chrono::steady_clock::now() + env.svc.cfg.min_position_wait;
   co_await async_wait_position(env.svc.model, want, deadline);
-  co_return co_await lookup(env, id);
+  auto again = co_await lookup(env, id);
+  if (!again || !behind(*again)) co_return again;
+  // The projection did not catch up in time (stuck: e.g. its disk is full): fold the tenant's
+  // own stream from the log instead, so an acknowledged tenant never reads as missing or stale.
+  auto& store = env.svc.store;
+  auto folded = co_await run_blocking(env.svc.blocking, [&store, &id, version] {
+    return projections::view_at_version(store, id, version);
+  });
+  if (!folded || !*folded) {
+    spdlog::warn("tenant {}: projection behind the log and the stream fold failed", id.str());
+    co_return make_problem(problem_code::unavailable, "The tenant could not be read; retry.");
+  }
+  co_return projections::tenant_view_ptr(
+      std::make_shared<const projections::tenant_view>(std::move(**folded)));
 }
 
 net::awaitable<void> catch_up(const route_env& env) {

@@ -209,6 +209,9 @@ result<std::vector<decoded_event>> read_model_impl::decode_all(
 void read_model_impl::run_projector() {
   const auto backoff = milliseconds(500);
   auto pause = [&] {
+    // Waiters whose deadline passed are answered (false) while the projection is stuck, e.g.
+    // on a full disk: a read that waits for a position must not hang until space returns.
+    complete_waiters(false);
     std::unique_lock lk(sleep_mu_);
     sleep_cv_.wait_for(lk, backoff, [&] { return stopping_.load(); });
     std::lock_guard slk(sub_mu_);
