@@ -71,7 +71,6 @@ result<std::unique_ptr<open_db>> open_layout(const rocksdb_open_options& oo) {
   dbo.create_if_missing = !oo.read_only;
   dbo.create_missing_column_families = !oo.read_only;
   dbo.max_background_jobs = 2;
-  dbo.keep_log_file_num = 3;
   dbo.max_total_wal_size = 256u << 20;
   // Crash recovery keeps every complete WAL record and drops a torn tail: a batch is all or
   // nothing.

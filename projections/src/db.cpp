@@ -88,7 +88,6 @@ result<std::unique_ptr<projections_db>> projections_db::open(const db_options& o
   dbo.atomic_flush = true;
   dbo.db_write_buffer_size = 128u << 20;  // memtables of every column family together
   dbo.max_background_jobs = 2;
-  dbo.keep_log_file_num = 4;
   // No LOG file in the data directory: on a full disk it would abort the process (see
   // tenant/eventstore/rocksdb_logger.hpp).
   dbo.info_log = tenant::eventstore::make_rocksdb_logger("projections");
