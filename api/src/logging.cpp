@@ -104,6 +104,7 @@ std::string access_log_line(const completed_request& r) {
   o["remote"] = r.remote;
   o["bytes"] = r.response_bytes;
   o["tls"] = r.secure;
+  if (!r.tenant.empty()) o["tenant"] = r.tenant;
   if (!r.traceparent.empty()) o["traceparent"] = r.traceparent;
   if (!r.user_agent.empty()) o["user_agent"] = r.user_agent;
   return boost::json::serialize(o);

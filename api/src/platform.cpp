@@ -191,12 +191,15 @@ middleware make_platform_middleware(std::shared_ptr<const platform_state> state)
     }
 
     // 5. The tenant named by the path. Non-admins get 403 for unknown and malformed ids too.
-    if (const auto raw = ctx.path_param("id"); !raw.empty() && !who.is_admin()) {
+    if (const auto raw = ctx.path_param("id"); !raw.empty()) {
       auto id = domain::tenant_id::parse(raw);
-      if (!id || !co_await touch(*st, who, *id)) {
+      if (!who.is_admin() && (!id || !co_await touch(*st, who, *id))) {
         co_return finish(
             to_response(make_problem(problem_code::forbidden, "You may not access this tenant.")));
       }
+      if (id) ctx.set_log_tenant(id->str());
+    } else if (who.effective_tenant) {
+      ctx.set_log_tenant(who.effective_tenant->str());
     }
 
     ctx.emplace<principal>(std::move(who));

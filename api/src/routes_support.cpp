@@ -171,6 +171,7 @@ problem to_problem(const eventstore::execute_error& e, const domain::tenant_id& 
 net::awaitable<boost::system::result<eventstore::execute_success, problem>> run_command(
     request_context& ctx, const route_env& env, const caller& who, const domain::tenant_id& id,
     domain::command& cmd, std::optional<std::uint64_t> if_match) {
+  ctx.set_log_tenant(id.str());
   if (env.svc.repo == nullptr) co_return make_problem(problem_code::not_writer);
   eventstore::execute_options o;
   o.expected_version = if_match;

@@ -336,7 +336,7 @@ struct server::impl {
         }
         std::string id = new_request_id();
         co_await write(stream, res, 11, false, id);
-        report(id, method, route, path, remote, {}, {}, res, started, secure);
+        report(id, method, route, path, remote, {}, {}, {}, res, started, secure);
         co_await linger(stream, buffer);
         co_return false;
       }
@@ -350,7 +350,7 @@ struct server::impl {
       std::string_view target = ctx.target();
       report(ctx.request_id(), http::to_string(ctx.method()), ctx.route(),
              target.substr(0, target.find('?')), remote, ctx.header("traceparent"),
-             ctx.header(http::field::user_agent), res, started, secure);
+             ctx.header(http::field::user_agent), ctx.log_tenant(), res, started, secure);
       if (!ok) co_return false;
       if (!keep) co_return true;
     }
@@ -403,7 +403,7 @@ struct server::impl {
 
   void report(std::string_view id, std::string_view method, const route_info* route,
               std::string_view path, std::string_view remote, std::string_view traceparent,
-              std::string_view user_agent, const response& res,
+              std::string_view user_agent, std::string_view tenant, const response& res,
               std::chrono::steady_clock::time_point started, bool secure) {
     if (!observer) return;
     completed_request done;
@@ -414,6 +414,7 @@ struct server::impl {
     done.remote = remote;
     done.traceparent = traceparent;
     done.user_agent = user_agent;
+    done.tenant = tenant;
     done.status = res.result_int();
     done.duration = std::chrono::steady_clock::now() - started;
     done.response_bytes = res.body().size();

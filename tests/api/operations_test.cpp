@@ -164,6 +164,7 @@ TEST(access_log, line_is_one_json_object_with_the_request_facts) {
   r.path = "/api/v1/tenants";
   r.remote = "127.0.0.1:5000";
   r.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  r.tenant = "tn_01890a5d-ac96-774b-bcce-b302099a8057";
   r.status = 201;
   r.duration = std::chrono::microseconds(1500);
   r.response_bytes = 10;
@@ -176,8 +177,12 @@ TEST(access_log, line_is_one_json_object_with_the_request_facts) {
   EXPECT_EQ(doc.at("duration_us"), 1500);
   EXPECT_EQ(doc.at("remote"), "127.0.0.1:5000");
   EXPECT_EQ(doc.at("traceparent").as_string(), r.traceparent);
+  EXPECT_EQ(doc.at("tenant").as_string(), r.tenant);
   EXPECT_FALSE(doc.contains("user_agent"));
   EXPECT_TRUE(doc.contains("time"));
+
+  r.tenant = {};  // no tenant concerned (a list by an admin): no field rather than ""
+  EXPECT_FALSE(boost::json::parse(access_log_line(r)).as_object().contains("tenant"));
 }
 
 }  // namespace

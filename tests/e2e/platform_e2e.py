@@ -13,9 +13,15 @@
 - rate limits over HTTP with small configured quotas, their headers, the 429, the metric,
   `--rate-limits off`;
 - /admin/status, /metrics additions, /docs (and the page in headless chromium when installed);
-- no token or secret in the logs.
+- no token or secret in the logs; the access log's JSON lines (route, status, duration,
+  traceparent, tenant);
+- RS256 with --jwt-public-key (keys generated with the openssl CLI), algorithm confusion,
+  another key, alg none, wrong iss/aud, expired, not yet valid, tampered claims.
 
 Run through ctest (label e2e), or: TENANTD_BIN=... TENANTCTL_BIN=... python3 platform_e2e.py -v"""
+import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -345,6 +351,151 @@ class PlatformTest(unittest.TestCase):
         self.assertNotIn(token, logs)  # ...without the token,
         self.assertNotIn(token.split(".")[2], logs)  # not even its signature,
         self.assertNotIn(SECRET, logs)  # nor the secret.
+
+
+    def test_access_log_lines(self):
+        """One JSON line per request on the "access" logger, with the route pattern, the
+        status, the duration, the traceparent and the tenant the request concerned."""
+        token = self.server.token("access-logger")
+        trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        r = self.call("POST", "/api/v1/tenants", create_body("Access Log Tenant"), token,
+                      headers={"traceparent": trace, "X-Request-Id": "access-create-1"})
+        self.assertEqual(r.status, 201, r)
+        tid = r.json["id"]
+        r = self.call("GET", f"/api/v1/tenants/{tid}", token=token,
+                      headers={"X-Request-Id": "access-get-1"})
+        self.assertEqual(r.status, 200, r)
+        r = self.call("GET", f"/api/v1/tenants/{MISSING}", token=token,
+                      headers={"X-Request-Id": "access-forbidden-1"})
+        self.assertEqual(r.status, 403, r)
+
+        def access_lines():
+            out = {}
+            for line in list(self.server.stderr_lines):
+                try:
+                    doc = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(doc, dict) and doc.get("logger") == "access":
+                    out[doc.get("request_id")] = doc
+            return out
+
+        want = ("access-create-1", "access-get-1", "access-forbidden-1")
+        self.assertTrue(wait_until(lambda: all(k in access_lines() for k in want), 5.0),
+                        self.server.stderr_lines[-10:])
+        lines = access_lines()
+        created = lines["access-create-1"]
+        self.assertEqual(created["method"], "POST")
+        self.assertEqual(created["route"], "/api/v1/tenants")
+        self.assertEqual(created["status"], 201)
+        self.assertEqual(created["tenant"], tid)  # the new tenant
+        self.assertEqual(created["traceparent"], trace)
+        self.assertIsInstance(created["duration_us"], int)
+        got = lines["access-get-1"]
+        self.assertEqual(got["route"], "/api/v1/tenants/{id}")
+        self.assertEqual(got["path"], f"/api/v1/tenants/{tid}")
+        self.assertEqual(got["tenant"], tid)
+        self.assertEqual(got["status"], 200)
+        # A tenant the caller may not touch is refused before it is attributed to anyone.
+        refused = lines["access-forbidden-1"]
+        self.assertEqual(refused["status"], 403)
+        self.assertNotIn("tenant", refused)
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Rs256Test(unittest.TestCase):
+    """--jwt-public-key: RS256 tokens signed with the matching private key (openssl CLI) are
+    accepted; HS256 tokens, even ones whose secret is the public key's PEM (algorithm
+    confusion), tokens signed by another key, `alg: none`, and wrong iss/aud are refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="tenantd-rs256-")
+        cls.key = os.path.join(cls.tmp, "key.pem")
+        cls.pub = os.path.join(cls.tmp, "pub.pem")
+        cls.other = os.path.join(cls.tmp, "other.pem")
+        for path in (cls.key, cls.other):
+            subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                            "rsa_keygen_bits:2048", "-out", path],
+                           check=True, capture_output=True, timeout=120)
+        subprocess.run(["openssl", "pkey", "-in", cls.key, "-pubout", "-out", cls.pub],
+                       check=True, capture_output=True, timeout=60)
+        cls.server = Tenantd(["--rate-limits", "off", "--jwt-public-key", cls.pub,
+                              "--jwt-issuer", "https://issuer.example",
+                              "--jwt-audience", "tenantd"]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def claims(self, **extra):
+        now = int(time.time())
+        c = {"sub": "rs-user", "scope": "tenants:read tenants:write", "iat": now,
+             "exp": now + 600, "iss": "https://issuer.example", "aud": "tenantd"}
+        c.update(extra)
+        return c
+
+    def rs256(self, claims, key=None, header=None):
+        head = header or {"alg": "RS256", "typ": "JWT"}
+        signing = (b64url(json.dumps(head).encode()) + "." +
+                   b64url(json.dumps(claims).encode()))
+        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key or self.key],
+                             input=signing.encode(), capture_output=True, check=True,
+                             timeout=60).stdout
+        return signing + "." + b64url(sig)
+
+    def hs256(self, claims, secret):
+        signing = (b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." +
+                   b64url(json.dumps(claims).encode()))
+        sig = hmac.new(secret, signing.encode(), hashlib.sha256).digest()
+        return signing + "." + b64url(sig)
+
+    def get(self, token):
+        return self.server.request("GET", "/api/v1/tenants", token=token)
+
+    def test_rs256_token_works_for_commands_and_queries(self):
+        token = self.rs256(self.claims())
+        r = self.server.request("POST", "/api/v1/tenants", create_body("RS256 Tenant"),
+                                token=token)
+        self.assertEqual(r.status, 201, r)
+        tid = r.json["id"]
+        self.assertEqual(self.server.request("GET", f"/api/v1/tenants/{tid}", token=token,
+                                             headers={"X-Min-Position":
+                                                      r.header("x-event-position")}).status,
+                         200)
+        r = self.get(token)
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(tid, [t["id"] for t in r.json["data"]])
+
+    def assertRefused(self, token, why):
+        r = self.get(token)
+        self.assertEqual(r.status, 401, f"{why}: {r}")
+        self.assertEqual(r.json.get("code"), "UNAUTHENTICATED", r)
+        self.assertTrue((r.header("www-authenticate") or "").startswith("Bearer"), r)
+
+    def test_refusals(self):
+        with open(self.pub, "rb") as f:
+            pem = f.read()
+        self.assertRefused(self.hs256(self.claims(), pem), "HS256 keyed with the public key")
+        self.assertRefused(self.hs256(self.claims(), b"some-secret-0123456789abcdef"), "HS256")
+        self.assertRefused(self.rs256(self.claims(), key=self.other), "another key")
+        none = (b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode()) + "." +
+                b64url(json.dumps(self.claims()).encode()) + ".")
+        self.assertRefused(none, "alg none")
+        self.assertRefused(self.rs256(self.claims(iss="https://evil.example")), "issuer")
+        self.assertRefused(self.rs256(self.claims(aud="someone-else")), "audience")
+        self.assertRefused(self.rs256(self.claims(exp=int(time.time()) - 120)), "expired")
+        self.assertRefused(self.rs256(self.claims(nbf=int(time.time()) + 3600)), "not yet valid")
+        good = self.rs256(self.claims())
+        head, body, sig = good.split(".")
+        tampered = b64url(json.dumps(self.claims(scope="platform:admin")).encode())
+        self.assertRefused(".".join((head, tampered, sig)), "tampered claims")
+        # ...and the untampered token still works: the refusals above are about the token.
+        self.assertEqual(self.get(good).status, 200)
 
 
 class DevTokenTest(unittest.TestCase):

@@ -97,6 +97,12 @@ class request_context {
   const route_info* route() const { return route_; }
   void set_route(const route_info* r) { route_ = r; }
 
+  /// The tenant the request concerns, for the access log: the path's tenant once the caller
+  /// may touch it, else the caller's effective tenant; a command's handler sets the tenant it
+  /// acted on (a create's new id). "" when none.
+  const std::string& log_tenant() const { return log_tenant_; }
+  void set_log_tenant(std::string id) { log_tenant_ = std::move(id); }
+
   /// Typed slots for middleware results, one value per type: `ctx.emplace<principal>(...)`,
   /// `if (auto* p = ctx.get<principal>())`.
   template <class T, class... Args>
@@ -131,6 +137,7 @@ class request_context {
   std::string request_id_;
   std::chrono::steady_clock::time_point received_at_ = std::chrono::steady_clock::now();
   const route_info* route_ = nullptr;
+  std::string log_tenant_;
   std::vector<std::pair<std::type_index, std::any>> slots_;
 };
 

@@ -47,6 +47,7 @@ struct completed_request {
   std::string_view remote;  ///< "127.0.0.1:53211"
   std::string_view traceparent;
   std::string_view user_agent;
+  std::string_view tenant;  ///< request_context::log_tenant ("" = none)
   unsigned status = 0;
   std::chrono::nanoseconds duration{};  ///< from the end of reading to the end of writing
   std::size_t response_bytes = 0;
