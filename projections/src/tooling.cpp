@@ -201,6 +201,15 @@ class replay_writer {
 
   bool folds_tenants() const { return tenants_ != nullptr; }
 
+  /// Sizes the row table for about `events` events up front (a log has roughly one tenant per
+  /// few events): growing a table of 100k+ rows rehashes it several times. Capped by what the
+  /// row budget can hold.
+  void reserve(std::uint64_t events) {
+    if (!tenants_) return;
+    const auto rows = std::min<std::uint64_t>(events / 4 + 1'024, budget_ / 512 + 1'024);
+    rows_.reserve(static_cast<std::size_t>(rows));
+  }
+
   std::error_code apply(decoded_event& e) {
     if (tenants_ && e.position > tenants_->checkpoint && e.tenant) {
       if (auto ec = apply_tenant(e); ec) return ec;
@@ -268,13 +277,21 @@ class replay_writer {
     const bool existed = r.view.state.exists();
     // Only TenantCreated and TenantUpdated change the name or the description; compare before
     // evolving, against the event's profile (no copies).
-    const domain::tenant_profile* incoming = nullptr;
-    if (const auto* c = std::get_if<domain::tenant_created>(&e.event.data)) incoming = &c->profile;
-    if (const auto* u = std::get_if<domain::tenant_updated>(&e.event.data)) incoming = &u->profile;
+    domain::tenant_profile* incoming = nullptr;
+    if (auto* c = std::get_if<domain::tenant_created>(&e.event.data)) incoming = &c->profile;
+    if (auto* u = std::get_if<domain::tenant_updated>(&e.event.data)) incoming = &u->profile;
     const bool text_changed =
         incoming && (!existed || incoming->name != r.view.state.profile.name ||
                      incoming->description != r.view.state.profile.description);
+    // evolve() takes the event by const reference and copies its whole profile into the state
+    // (both events replace the profile wholesale, nothing else reads it). The decoded event is
+    // ours and dropped after this call: move the profile in instead of copying a dozen strings
+    // per event (evolve then copies the moved-from, empty one). The batch-vs-one-event property
+    // test (tooling_test) compares the result with evolve's own.
+    domain::tenant_profile taken;
+    if (incoming) taken = std::move(*incoming);
     r.view.state = domain::evolve(std::move(r.view.state), e.event);
+    if (incoming) r.view.state.profile = std::move(taken);
     r.view.state.seen_payment_ids.clear();
     r.view.last_position = e.position;
     if (!existed && r.view.created_position == 0 &&
@@ -292,13 +309,11 @@ class replay_writer {
   }
 
   void apply_member(const decoded_event& e) {
+    // One entry per event (a short key, usually without an allocation); sorted and folded into
+    // "current" and membership keys at persist time (write_members).
     auto put = [&](const std::string& user, const uuid16& t) {
-      std::string k = member_prefix(user);
-      auto& cur = member_puts_[k];
-      cur.assign(as_view(t));
-      k.append(as_view(t));
-      member_puts_[k];
-      member_bytes_ += 2 * (k.size() + 80);
+      member_puts_.push_back({member_prefix(user), t, member_puts_.size()});
+      member_bytes_ += sizeof(member_put) + user.size();
     };
     if (const auto* c = std::get_if<domain::tenant_created>(&e.event.data)) {
       const auto t = tenant_key(c->id);
@@ -309,26 +324,68 @@ class replay_writer {
     }
   }
 
-  using kvs = std::vector<std::pair<std::string, std::string>>;
-
-  result<std::string> write_sst(const std::string& name, kvs& data, bool sorted) {
-    if (!sorted)
-      std::sort(data.begin(), data.end(),
-                [](const auto& a, const auto& b) { return a.first < b.first; });
-    rocksdb::Options o(rocksdb::DBOptions(), db_.column_options());
-    // Uncompressed: compression would cost more than the whole fold; compactions compress later.
-    o.compression = rocksdb::kNoCompression;
-    rocksdb::SstFileWriter w(rocksdb::EnvOptions(), o);
-    const std::string file = ingest_dir_ + "/" + name + "-" + std::to_string(++files_) + ".sst";
-    auto s = w.Open(file);
-    if (!s.ok()) return to_error(s);
-    for (const auto& [k, v] : data) {
-      s = w.Put(k, v);
-      if (!s.ok()) return to_error(s);
+  // One SST file written in key order straight from the folded state (no intermediate
+  // key/value strings); opened at the first entry, so an empty one costs nothing.
+  class sst_out {
+   public:
+    sst_out(replay_writer& w, std::string name) : w_(w), name_(std::move(name)) {}
+    void put(std::string_view k, std::string_view v) {
+      if (!s_.ok()) return;
+      if (!open_) {
+        rocksdb::Options o(rocksdb::DBOptions(), w_.db_.column_options());
+        // Uncompressed: compression would cost more than the whole fold; compactions compress
+        // later.
+        o.compression = rocksdb::kNoCompression;
+        writer_.emplace(rocksdb::EnvOptions(), o);
+        file_ = w_.ingest_dir_ + "/" + name_ + "-" + std::to_string(++w_.files_) + ".sst";
+        s_ = writer_->Open(file_);
+        open_ = true;
+        if (!s_.ok()) return;
+      }
+      s_ = writer_->Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
     }
-    s = w.Finish();
-    if (!s.ok()) return to_error(s);
-    return file;
+    /// The finished file ("" when nothing was put).
+    result<std::string> finish() {
+      if (open_ && s_.ok()) s_ = writer_->Finish();
+      if (!s_.ok()) return to_error(s_);
+      return open_ ? file_ : std::string();
+    }
+
+   private:
+    replay_writer& w_;
+    std::string name_;
+    std::optional<rocksdb::SstFileWriter> writer_;
+    std::string file_;
+    rocksdb::Status s_;
+    bool open_ = false;
+  };
+
+  // Memberships in key order: per user (keys are length-prefixed, so no other user's key sorts
+  // between a user's prefix and its membership keys) the current tenant (the last event's),
+  // then each tenant once.
+  void write_members(sst_out& out) {
+    std::sort(member_puts_.begin(), member_puts_.end(), [](const auto& a, const auto& b) {
+      if (int c = a.key.compare(b.key); c != 0) return c < 0;
+      if (a.tenant != b.tenant) return a.tenant < b.tenant;
+      return a.seq < b.seq;
+    });
+    std::string k;
+    for (std::size_t i = 0; i < member_puts_.size();) {
+      std::size_t end = i;
+      const member_put* current = &member_puts_[i];
+      while (end < member_puts_.size() && member_puts_[end].key == member_puts_[i].key) {
+        if (member_puts_[end].seq > current->seq) current = &member_puts_[end];
+        ++end;
+      }
+      out.put(member_puts_[i].key, as_view(current->tenant));
+      for (std::size_t j = i; j < end; ++j) {
+        if (j > i && member_puts_[j].tenant == member_puts_[j - 1].tenant) continue;
+        k.assign(member_puts_[j].key);
+        k.append(as_view(member_puts_[j].tenant));
+        out.put(k, {});
+      }
+      i = end;
+    }
   }
 
   std::error_code write_out(std::uint64_t position) {
@@ -339,11 +396,10 @@ class replay_writer {
     rocksdb::IngestExternalFileOptions io;
     io.move_files = true;
     io.allow_blocking_flush = true;
-    auto add = [&](rocksdb::ColumnFamilyHandle* cf, const std::string& name, kvs& data,
-                   bool sorted) -> std::error_code {
-      if (data.empty()) return {};
-      auto file = write_sst(name, data, sorted);
+    auto add = [&](rocksdb::ColumnFamilyHandle* cf, sst_out& out) -> std::error_code {
+      auto file = out.finish();
       if (!file) return file.error();
+      if (file->empty()) return {};
       rocksdb::IngestExternalFileArg a;
       a.column_family = cf;
       a.external_files = {*file};
@@ -355,17 +411,19 @@ class replay_writer {
       // Sorted by key without sorting strings: row keys are the 16 id bytes, index keys the
       // creation position (then the tag).
       std::sort(dirty_.begin(), dirty_.end());
-      kvs rows, index;
-      rows.reserve(dirty_.size());
+      sst_out rows(*this, "rows"), index(*this, "index");
       struct index_put {
         std::uint64_t created;
         const uuid16* id;
         const row* r;
       };
       std::vector<index_put> puts;
+      puts.reserve(dirty_.size());
       for (const auto& id : dirty_) {
         const row& r = rows_.at(id);
-        rows.emplace_back(std::string(as_view(id)), encode_view(r.view));
+        value_.clear();
+        encode_view(r.view, value_);
+        rows.put(as_view(id), value_);
         if (r.view.state.exists() && r.view.created_position != 0)
           puts.push_back({r.view.created_position, &id, &r});
       }
@@ -375,24 +433,28 @@ class replay_writer {
         const row& r = *p.r;
         const auto& st = r.view.state;
         if (!r.indexed || r.disk_status != st.status || r.disk_plan != st.subscription.plan)
-          index.emplace_back(index_key(p.created, index_tag_bucket),
-                             index_bucket_value(*p.id, st.status, st.subscription.plan));
+          index.put(index_key(p.created, index_tag_bucket),
+                    index_bucket_value(*p.id, st.status, st.subscription.plan));
         if (!r.indexed || r.text_dirty)
-          index.emplace_back(index_key(p.created, index_tag_text),
-                             index_text_value(r.text ? *r.text : fold_text(st.profile)));
+          index.put(index_key(p.created, index_tag_text),
+                    index_text_value(r.text ? *r.text : fold_text(st.profile)));
       }
-      if (auto ec = add(tenants_->shadow->cfs[0], "rows", rows, true); ec) return ec;
-      if (auto ec = add(tenants_->shadow->cfs[1], "index", index, true); ec) return ec;
+      if (auto ec = add(tenants_->shadow->cfs[0], rows); ec) return ec;
+      if (auto ec = add(tenants_->shadow->cfs[1], index); ec) return ec;
     }
     if (members_) {
-      kvs m(std::make_move_iterator(member_puts_.begin()),
-            std::make_move_iterator(member_puts_.end()));
-      if (auto ec = add(members_->shadow->cfs[0], "members", m, true); ec) return ec;
+      sst_out m(*this, "members");
+      write_members(m);
+      if (auto ec = add(members_->shadow->cfs[0], m); ec) return ec;
     }
-    kvs cps;
+    std::vector<std::pair<std::string, std::string>> cps;
     for (const auto& t : targets_)
       cps.emplace_back(t.shadow->checkpoint_key(), be64(position));
-    if (auto ec = add(db_.checkpoints(), "checkpoints", cps, true); ec) return ec;
+    std::sort(cps.begin(), cps.end());
+    sst_out cp(*this, "checkpoints");
+    for (const auto& [k, v] : cps)
+      cp.put(k, v);
+    if (auto ec = add(db_.checkpoints(), cp); ec) return ec;
     auto s = db_.db()->IngestExternalFiles(args);
     if (!s.ok()) return to_error(s);
     // Durable now: mark everything clean.
@@ -422,9 +484,15 @@ class replay_writer {
   std::size_t bytes_ = 0;
   std::unordered_map<uuid16, row, uuid16_hash> rows_;
   std::vector<uuid16> dirty_;
-  std::map<std::string, std::string> member_puts_;
+  struct member_put {
+    std::string key;  // member_prefix(user)
+    uuid16 tenant;
+    std::size_t seq;  // order of the events: the last one is the user's current tenant
+  };
+  std::vector<member_put> member_puts_;
   std::size_t member_bytes_ = 0;
   std::string ingest_dir_;
+  std::string value_;  // reused row encoding buffer
   std::uint64_t files_ = 0;
   bool shadow_may_have_rows_ = true;
 };
@@ -469,6 +537,7 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
   summary.resumed_from = from;
 
   replay_writer writer(db, targets, options.row_cache_bytes);
+  writer.reserve(target - from);
   std::string label;
   for (const auto& t : targets)
     label += (label.empty() ? "" : "+") + t.name;
