@@ -19,13 +19,13 @@ folded_text fold_text(const tenant_profile& p) {
                      p.description ? fold_words(*p.description) : std::vector<std::string>{}};
 }
 
-result<decoded_event> decode(const eventstore::recorded_event& r, bool fold) {
+std::error_code decode_into(const eventstore::recorded_event& r, bool fold, decoded_event& d) {
   auto ev = codec::decode_event(r);
   if (!ev) return make_error_code(errc::corruption);
-  decoded_event d;
   d.position = r.position;
   d.tenant = tenant_key(r.stream_id);
   d.event = std::move(*ev);
+  d.text.reset();
   if (fold) {
     if (const auto* c = std::get_if<tenant_created>(&d.event.data)) {
       d.text = fold_text(c->profile);
@@ -33,6 +33,12 @@ result<decoded_event> decode(const eventstore::recorded_event& r, bool fold) {
       d.text = fold_text(u->profile);
     }
   }
+  return {};
+}
+
+result<decoded_event> decode(const eventstore::recorded_event& r, bool fold) {
+  decoded_event d;
+  if (auto ec = decode_into(r, fold, d); ec) return ec;
   return d;
 }
 

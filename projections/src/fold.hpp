@@ -41,6 +41,8 @@ struct decoded_event {
 /// Decodes a stored event (upcasting old schemas); `fold` also folds the text of events that
 /// carry a profile (done on the decoding thread in replays, off the writer's critical path).
 result<decoded_event> decode(const eventstore::recorded_event& r, bool fold);
+/// The same into `out` (a default-constructed element of the caller's batch: no moves).
+std::error_code decode_into(const eventstore::recorded_event& r, bool fold, decoded_event& out);
 
 /// Index entry values (tindex column family).
 std::string index_bucket_value(const uuid16& id, domain::tenant_status s, domain::plan_tier p);

@@ -70,7 +70,7 @@ bool scan_envelope_header(std::string_view json, eventstore::recorded_event& out
   // What the codec's decode_envelope also checks in the header (fuzzing found an envelope
   // with a malformed event id that this scan accepted and the codec refused).
   if (*schema == 0 || *schema > 0xffff || *version == 0 || *position == 0 || type->empty() ||
-      stream->empty() || !domain::uuid::parse(*id))
+      stream->empty() || !parse_uuid16(*id))
     return false;
   const auto t = domain::parse_time(*occurred);
   if (!t) return false;

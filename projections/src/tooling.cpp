@@ -109,20 +109,27 @@ class decode_pipeline {
         cv_.wait(lk, [&] { return closed_ || error_ || next_claim_ < next_out_ + capacity_; });
         if (closed_ || error_ || next_claim_ >= batches_) return;
         b = next_claim_++;
-        garbage.swap(garbage_);
+        for (auto& g : garbage_)
+          garbage.push_back(std::move(g));
+        garbage_.clear();
       }
-      garbage.clear();
       const std::uint64_t first = from_ + 1 + b * batch_;
       const std::uint64_t last = std::min<std::uint64_t>(target_, first + batch_ - 1);
+      // A consumed batch's vector is reused (its elements freed here, its capacity kept): a
+      // fresh multi-megabyte vector per batch cost page faults on every batch.
       std::vector<decoded_event> out;
+      if (!garbage.empty()) {
+        out = std::move(garbage.back());
+        garbage.pop_back();
+        out.clear();
+      }
+      garbage.clear();  // more than one spare: free the rest
       out.reserve(static_cast<std::size_t>(last - first + 1));
       std::error_code ec;
       if (scanner_) {
         ec = scanner_->scan(first, last, [&](eventstore::recorded_event& r) -> std::error_code {
-          auto d = decode(r, fold_);
-          if (!d) return d.error();
-          out.push_back(std::move(*d));
-          return {};
+          out.emplace_back();
+          return decode_into(r, fold_, out.back());
         });
       }
       for (std::uint64_t next = first; !scanner_ && next <= last && !ec;) {
@@ -288,10 +295,10 @@ class replay_writer {
     // ours and dropped after this call: move the profile in instead of copying a dozen strings
     // per event (evolve then copies the moved-from, empty one). The batch-vs-one-event property
     // test (tooling_test) compares the result with evolve's own.
-    domain::tenant_profile taken;
-    if (incoming) taken = std::move(*incoming);
+    std::optional<domain::tenant_profile> taken;
+    if (incoming) taken.emplace(std::move(*incoming));
     r.view.state = domain::evolve(std::move(r.view.state), e.event);
-    if (incoming) r.view.state.profile = std::move(taken);
+    if (taken) r.view.state.profile = std::move(*taken);
     r.view.state.seen_payment_ids.clear();
     r.view.last_position = e.position;
     if (!existed && r.view.created_position == 0 &&

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "keys.hpp"
 #include "tenant/eventstore/codec.hpp"
 
 namespace tenant::projections::detail {
@@ -21,6 +22,39 @@ std::string envelope() {
   es::event_metadata m;
   m.correlation_id = "corr-1";
   return es::codec::encode_envelope(e, "tn_a", "tn_a", 5, 45, m);
+}
+
+// The table-driven UUID parse of the replay must agree with domain::uuid::parse on every
+// input: same bytes when both accept, both refuse otherwise.
+TEST(ParseUuid16, AgreesWithTheDomainParse) {
+  std::vector<std::string> inputs = {"0194c3a2-7f00-7000-8000-000000000005",
+                                     "0194C3A2-7F00-7000-8000-00000000000F",
+                                     "ffffffff-ffff-ffff-ffff-ffffffffffff",
+                                     "00000000-0000-0000-0000-000000000000",
+                                     "0194c3a2-7f00-7000-8000-00000000000g",
+                                     "0194c3a2x7f00-7000-8000-000000000005",
+                                     "0194c3a2-7f00-7000-8000-0000000000051",
+                                     "0194c3a2-7f00-7000-8000-00000000000",
+                                     "",
+                                     "0194c3a2-7f00-7000-8000-00000000000 ",
+                                     "0194c3a2-7f00-7000-8000-00000000000\xff"};
+  // Every single-character change of a valid id, with characters from each class.
+  const std::string base = inputs[0];
+  for (std::size_t i = 0; i < base.size(); ++i)
+    for (char c : {'0', '9', 'a', 'f', 'A', 'F', 'g', 'G', '-', ' ', '\0', '/', ':', '@', '`'}) {
+      std::string s = base;
+      s[i] = c;
+      inputs.push_back(s);
+    }
+  for (const auto& s : inputs) {
+    const auto fast = parse_uuid16(s);
+    const auto slow = domain::uuid::parse(s);
+    ASSERT_EQ(fast.has_value(), slow.has_value()) << s;
+    if (fast) EXPECT_EQ(*fast, slow->bytes) << s;
+  }
+  EXPECT_EQ(tenant_key("tn_" + base), parse_uuid16(base));
+  EXPECT_FALSE(tenant_key("tx_" + base));
+  EXPECT_FALSE(tenant_key(base));
 }
 
 TEST(ScanEnvelopeHeader, ReadsWhatTheCodecWritesAndAgreesWithIt) {
