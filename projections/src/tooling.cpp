@@ -183,6 +183,81 @@ class decode_pipeline {
   std::vector<std::thread> threads_;
 };
 
+// The replay's tenant rows by id: rows in one vector, an open-addressing table of (hash tag,
+// slot) probed linearly. A lookup touches one 8-byte table entry and the row itself, where
+// std::unordered_map chased a bucket, a predecessor node and the node (three cache misses per
+// event over 100k+ rows: 8% of the replay's CPU). Rows move when the vector grows: pointers
+// are valid until the next insert.
+template <class Row>
+class row_table {
+ public:
+  void reserve(std::size_t n) {
+    rows_.reserve(n);
+    rehash(n);
+  }
+  std::size_t size() const { return rows_.size(); }
+
+  Row* find(const uuid16& id) {
+    if (table_.empty()) return nullptr;
+    const auto h = uuid16_hash()(id);
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
+    for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const std::uint64_t e = table_[i];
+      if (e == 0) return nullptr;
+      if (static_cast<std::uint32_t>(e >> 32) == tag) {
+        Row& r = rows_[static_cast<std::uint32_t>(e) - 1];
+        if (r.id == id) return &r;
+      }
+    }
+  }
+  Row& at(const uuid16& id) { return *find(id); }  // REQUIRES: present
+
+  /// REQUIRES: `r.id` is not in the table.
+  Row& insert(Row r) {
+    if ((rows_.size() + 1) * 2 > table_.size()) rehash(std::max<std::size_t>(rows_.size() * 2, 64));
+    rows_.push_back(std::move(r));
+    place(rows_.back().id, rows_.size() - 1);
+    return rows_.back();
+  }
+
+  /// Drops the rows `evict` returns true for (called in storage order), then rebuilds the table.
+  template <class F>
+  void evict_if(F evict) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      if (evict(rows_[i])) continue;
+      if (out != i) rows_[out] = std::move(rows_[i]);
+      ++out;
+    }
+    rows_.resize(out);
+    rehash(rows_.capacity());
+  }
+
+ private:
+  void place(const uuid16& id, std::size_t slot) {
+    const auto h = uuid16_hash()(id);
+    std::size_t i = h & mask_;
+    while (table_[i] != 0)
+      i = (i + 1) & mask_;
+    table_[i] = (h & 0xffffffff00000000ull) | static_cast<std::uint64_t>(slot + 1);
+  }
+  // At most half full: short probes.
+  void rehash(std::size_t rows) {
+    std::size_t n = 64;
+    while (n < rows * 2)
+      n *= 2;
+    if (n < table_.size()) n = table_.size();
+    table_.assign(n, 0);
+    mask_ = n - 1;
+    for (std::size_t i = 0; i < rows_.size(); ++i)
+      place(rows_[i].id, i);
+  }
+
+  std::vector<Row> rows_;
+  std::vector<std::uint64_t> table_;
+  std::size_t mask_ = 0;
+};
+
 // The folding side of the offline replay: a write-back cache of tenant rows and pending
 // membership writes. Nothing is written per event; at a persist point every dirty row, the
 // index entries that changed, the memberships and the checkpoints are written as sorted SST
@@ -233,10 +308,12 @@ class replay_writer {
       t.checkpoint = std::max(t.checkpoint, position);
     if (bytes_ > budget_) {
       shadow_may_have_rows_ = true;
-      for (auto it = rows_.begin(); it != rows_.end() && bytes_ > budget_ / 4 * 3;) {
-        bytes_ -= it->second.bytes;
-        it = rows_.erase(it);
-      }
+      // Every row is clean now (just written): drop a quarter of the budget's worth.
+      rows_.evict_if([&](const row& r) {
+        if (bytes_ <= budget_ / 4 * 3) return false;
+        bytes_ -= r.bytes;
+        return true;
+      });
     }
     return {};
   }
@@ -245,6 +322,7 @@ class replay_writer {
 
  private:
   struct row {
+    uuid16 id{};
     tenant_view view;
     bool dirty = false;
     bool indexed = false;  // the index entries on disk describe this tenant
@@ -256,9 +334,9 @@ class replay_writer {
   };
 
   result<row*> load(const uuid16& id) {
-    auto it = rows_.find(id);
-    if (it != rows_.end()) return &it->second;
+    if (row* found = rows_.find(id)) return found;
     row r;
+    r.id = id;
     std::string value;
     rocksdb::Status s = rocksdb::Status::NotFound();
     if (shadow_may_have_rows_)
@@ -274,7 +352,7 @@ class replay_writer {
     }
     r.bytes = view_bytes(r.view) + 96;
     bytes_ += r.bytes;
-    return &rows_.emplace(id, std::move(r)).first->second;
+    return &rows_.insert(std::move(r));
   }
 
   std::error_code apply_tenant(decoded_event& e) {
@@ -489,7 +567,7 @@ class replay_writer {
   target* members_ = nullptr;
   std::size_t budget_;
   std::size_t bytes_ = 0;
-  std::unordered_map<uuid16, row, uuid16_hash> rows_;
+  row_table<row> rows_;
   std::vector<uuid16> dirty_;
   struct member_put {
     std::string key;  // member_prefix(user)
