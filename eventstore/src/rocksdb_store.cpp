@@ -9,10 +9,12 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 
 #include "keys.hpp"
 #include "log_reader.hpp"
@@ -126,6 +128,181 @@ class faulty_fs final : public rocksdb::FileSystemWrapper {
   std::shared_ptr<write_fault> fault_;
 };
 
+// ---- the sync stage's WAL sync (durability fsync, pipelined_sync) ----
+//
+// The sync stage makes the WAL durable by syncing RocksDB's WAL files itself, not with
+// DB::SyncWAL. SyncWAL ignores RocksDB's background error and goes straight to the WAL
+// writer: once any write to the WAL has failed (a full or read-only disk; through a batch, a
+// checkpoint or a snapshot), RocksDB's WritableFileWriter asserts there, and Debian's
+// librocksdb keeps its assertions, so tenantd aborted where it should answer 503. Syncing the
+// files is enough because RocksDB hands every WAL record to the OS before Write returns
+// (manual_wal_flush is off): one fdatasync per WAL file written since the last sync covers
+// every batch written so far, plus the directory when a WAL file was created since.
+//
+// A WAL file RocksDB closes needs nothing more from us: RocksDB closes a WAL once its
+// memtables are flushed (the data is in synced SST files), after syncing it itself, or when
+// the database closes (after the pipeline stopped: every acknowledged batch was synced).
+
+struct wal_handle {
+  std::mutex mu;                            // held while the file is synced, nulled or closed
+  rocksdb::FSWritableFile* file = nullptr;  // null once RocksDB closed it
+  std::atomic<bool> dirty{false};           // appended to since the last sync
+};
+
+class wal_set {
+ public:
+  explicit wal_set(std::shared_ptr<rocksdb::FileSystem> fs) : fs_(std::move(fs)) {}
+
+  void add(std::shared_ptr<wal_handle> h, std::string dir) {
+    std::lock_guard lk(mu_);
+    files_.push_back(std::move(h));
+    if (std::find(dirty_dirs_.begin(), dirty_dirs_.end(), dir) == dirty_dirs_.end())
+      dirty_dirs_.push_back(std::move(dir));
+  }
+
+  void remove(const wal_handle* h) {
+    std::lock_guard lk(mu_);
+    std::erase_if(files_, [h](const auto& f) { return f.get() == h; });
+  }
+
+  // Everything appended to a WAL file before the call is durable when it returns OK.
+  rocksdb::IOStatus sync() {
+    std::vector<std::shared_ptr<wal_handle>> files;
+    std::vector<std::string> dirs;
+    {
+      std::lock_guard lk(mu_);
+      files = files_;
+      dirs.swap(dirty_dirs_);
+    }
+    rocksdb::IOStatus s;
+    for (const auto& h : files) {
+      // Cleared before the sync: an append that marks the file after this sync started is
+      // synced by the next one (appends mark the file after their data reached the OS).
+      if (!h->dirty.exchange(false)) continue;
+      std::lock_guard lk(h->mu);
+      if (!h->file) continue;  // closed meanwhile (see above)
+      s = h->file->Sync(rocksdb::IOOptions(), nullptr);
+      if (!s.ok()) {
+        h->dirty.store(true);
+        break;
+      }
+    }
+    for (std::size_t i = 0; s.ok() && i < dirs.size(); ++i) {
+      std::unique_ptr<rocksdb::FSDirectory> d;
+      s = fs_->NewDirectory(dirs[i], rocksdb::IOOptions(), &d, nullptr);
+      if (s.ok()) s = d->Fsync(rocksdb::IOOptions(), nullptr);
+    }
+    if (!s.ok()) {
+      std::lock_guard lk(mu_);
+      for (auto& d : dirs)
+        if (std::find(dirty_dirs_.begin(), dirty_dirs_.end(), d) == dirty_dirs_.end())
+          dirty_dirs_.push_back(std::move(d));
+    }
+    return s;
+  }
+
+ private:
+  std::shared_ptr<rocksdb::FileSystem> fs_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<wal_handle>> files_;
+  std::vector<std::string> dirty_dirs_;
+};
+
+class wal_file final : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  wal_file(std::unique_ptr<rocksdb::FSWritableFile> f, std::shared_ptr<wal_set> set)
+      : FSWritableFileOwnerWrapper(std::move(f)),
+        set_(std::move(set)),
+        handle_(std::make_shared<wal_handle>()) {
+    handle_->file = target();
+  }
+  ~wal_file() override { forget(); }
+
+  const std::shared_ptr<wal_handle>& handle() const { return handle_; }
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* g) override {
+    auto s = FSWritableFileOwnerWrapper::Append(d, o, g);
+    handle_->dirty.store(true);
+    return s;
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
+                           const rocksdb::DataVerificationInfo& v,
+                           rocksdb::IODebugContext* g) override {
+    auto s = FSWritableFileOwnerWrapper::Append(d, o, v, g);
+    handle_->dirty.store(true);
+    return s;
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off,
+                                     const rocksdb::IOOptions& o,
+                                     rocksdb::IODebugContext* g) override {
+    auto s = FSWritableFileOwnerWrapper::PositionedAppend(d, off, o, g);
+    handle_->dirty.store(true);
+    return s;
+  }
+  rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& d, uint64_t off,
+                                     const rocksdb::IOOptions& o,
+                                     const rocksdb::DataVerificationInfo& v,
+                                     rocksdb::IODebugContext* g) override {
+    auto s = FSWritableFileOwnerWrapper::PositionedAppend(d, off, o, v, g);
+    handle_->dirty.store(true);
+    return s;
+  }
+  rocksdb::IOStatus Close(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
+    forget();
+    return FSWritableFileOwnerWrapper::Close(o, g);
+  }
+
+ private:
+  // Waits for a sync of this file in progress; later syncs skip it.
+  void forget() {
+    {
+      std::lock_guard lk(handle_->mu);
+      if (!handle_->file) return;
+      handle_->file = nullptr;
+    }
+    set_->remove(handle_.get());
+  }
+
+  std::shared_ptr<wal_set> set_;
+  std::shared_ptr<wal_handle> handle_;
+};
+
+// Hands RocksDB's WAL files (*.log) to the wal_set as RocksDB creates them.
+class wal_tracking_fs final : public rocksdb::FileSystemWrapper {
+ public:
+  wal_tracking_fs(const std::shared_ptr<rocksdb::FileSystem>& target, std::shared_ptr<wal_set> set)
+      : FileSystemWrapper(target), set_(std::move(set)) {}
+  const char* Name() const override { return "tenant_wal_tracking_fs"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* g) override {
+    return track(f, target()->NewWritableFile(f, o, r, g), r);
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                       rocksdb::IODebugContext* g) override {
+    return track(f, target()->ReopenWritableFile(f, o, r, g), r);
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
+                                      const rocksdb::FileOptions& o,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                      rocksdb::IODebugContext* g) override {
+    return track(f, target()->ReuseWritableFile(f, old, o, r, g), r);
+  }
+
+ private:
+  rocksdb::IOStatus track(const std::string& f, rocksdb::IOStatus s,
+                          std::unique_ptr<rocksdb::FSWritableFile>* r) {
+    if (!s.ok() || !f.ends_with(".log")) return s;
+    auto file = std::make_unique<wal_file>(std::move(*r), set_);
+    set_->add(file->handle(), std::filesystem::path(f).parent_path().string());
+    *r = std::move(file);
+    return s;
+  }
+  std::shared_ptr<wal_set> set_;
+};
+
 // ---- idempotency record value ----
 
 std::string encode_idempotency(const idempotency_record& r) {
@@ -187,10 +364,13 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   }
 
   std::error_code open() {
-    if (options_.fault) {
-      fs_ = std::make_shared<faulty_fs>(options_.fault);
-      env_ = rocksdb::NewCompositeEnv(fs_);
+    if (options_.fault) fs_ = std::make_shared<faulty_fs>(options_.fault);
+    if (!options_.read_only && needs_sync()) {
+      auto base = fs_ ? fs_ : rocksdb::FileSystem::Default();
+      wal_ = std::make_shared<wal_set>(base);
+      fs_ = std::make_shared<wal_tracking_fs>(base, wal_);
     }
+    if (fs_) env_ = rocksdb::NewCompositeEnv(fs_);
     if (options_.read_only) {
       char tmpl[] = "/tmp/tenant-eventstore-ro-XXXXXX";
       if (!mkdtemp(tmpl)) return unavailable();
@@ -364,7 +544,9 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     if (!db) return unavailable();
     const auto s =
         db->db->Put(sync_options(), db->cf(cf_checkpoints), name, position_key(position));
-    return s.ok() ? std::error_code() : to_error(s);
+    if (s.ok()) return {};
+    note_failure(s.ToString());
+    return to_error(s);
   }
 
   // ---- idempotency ----
@@ -432,7 +614,10 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     }
     wb.Put(db->cf(cf_meta), meta_idempotency_count, position_key(count));
     const auto s = db->db->Write(sync_options(), &wb);
-    if (!s.ok()) return to_error(s);
+    if (!s.ok()) {
+      note_failure(s.ToString());
+      return to_error(s);
+    }
     idem_count_ = count;
     if (!last_deleted.empty()) idem_lower_ = std::move(last_deleted);
     if (new_expiry < idem_lower_) idem_lower_ = new_expiry;
@@ -453,7 +638,9 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     if (!db) return unavailable();
     // Not synced: a snapshot is a cache of the fold; losing one costs a longer load.
     const auto s = db->db->Put(rocksdb::WriteOptions(), db->cf(cf_snapshots), stream_id, v);
-    return s.ok() ? std::error_code() : to_error(s);
+    if (s.ok()) return {};
+    note_failure(s.ToString());
+    return to_error(s);
   }
 
   result<std::optional<std::pair<std::uint64_t, std::string>>> load_snapshot(
@@ -470,6 +657,11 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   }
 
   store_stats stats() const override { return pipeline_ ? pipeline_->stats() : store_stats{}; }
+
+  std::string write_failure() const override {
+    std::lock_guard lk(failure_mu_);
+    return failure_;
+  }
 
   void set_commit_observer(commit_observer observer) override {
     if (pipeline_) pipeline_->set_commit_observer(std::move(observer));
@@ -659,18 +851,22 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     }
     rocksdb::WriteOptions wo;
     wo.sync = options_.mode == durability::fsync && !needs_sync();
-    return db_->db->Write(wo, &wb).ok() ? std::error_code() : unavailable();
+    const auto s = db_->db->Write(wo, &wb);
+    if (s.ok()) return {};
+    note_failure(s.ToString());
+    return unavailable();
   }
 
   bool needs_sync() const override {
     return options_.mode == durability::fsync && options_.pipelined_sync;
   }
 
-  // One WAL sync for everything written so far; RocksDB allows it beside a concurrent Write.
+  // One WAL sync for everything written so far, beside a concurrent Write (see wal_set).
   std::error_code sync() override {
-    auto db = acquire();
-    if (!db) return unavailable();
-    return db->db->SyncWAL().ok() ? std::error_code() : unavailable();
+    const auto s = wal_->sync();
+    if (s.ok()) return {};
+    note_failure(s.ToString());
+    return unavailable();
   }
 
   // After a failed write or sync RocksDB refuses writes until Resume(), and the log may hold
@@ -687,7 +883,10 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   //    batch reported failed may thus turn out stored: a retry with its event ids is answered
   //    as a replay.
   result<pipeline_state> recover() override {
-    if (!probe_disk()) return unavailable();
+    if (auto s = probe_disk(); !s.ok()) {
+      note_failure(s.ToString(), true);
+      return unavailable();
+    }
     bool resumed = false;
     if (db_) {
       auto s = db_->db->Resume();
@@ -702,28 +901,67 @@ class rocksdb_store final : public event_store, private pipeline_backend {
       std::unique_lock lk(db_mu_);
       db_.reset();
       auto db = open_layout(layout_options());
-      if (!db) return unavailable();
+      if (!db) {
+        note_failure("reopening the event store after a failed write: " + db.error().message());
+        return unavailable();
+      }
       db_ = std::move(*db);
     }
     pipeline_state st;
-    if (auto ec = load(st); ec) return unavailable();
+    if (auto ec = load(st); ec) {
+      note_failure("reloading the event store after a failed write: " + ec.message());
+      return unavailable();
+    }
     tail_.clear();
     signal_->publish(st.head);
+    note_recovered();
     return st;
   }
 
   // Writes and syncs a small file beside the database through the store's file system.
-  bool probe_disk() {
+  rocksdb::IOStatus probe_disk() {
     auto fs = fs_ ? fs_ : rocksdb::FileSystem::Default();
     const std::string name = options_.path + "/RECOVERY_PROBE";
     rocksdb::IOOptions io;
     std::unique_ptr<rocksdb::FSWritableFile> file;
-    if (!fs->NewWritableFile(name, rocksdb::FileOptions(), &file, nullptr).ok()) return false;
+    auto s = fs->NewWritableFile(name, rocksdb::FileOptions(), &file, nullptr);
+    if (!s.ok()) return s;
     const std::string block(4096, '\0');
-    const bool ok = file->Append(block, io, nullptr).ok() && file->Sync(io, nullptr).ok();
+    s = file->Append(block, io, nullptr);
+    if (s.ok()) s = file->Sync(io, nullptr);
     file->Close(io, nullptr).PermitUncheckedError();
     fs->DeleteFile(name, io, nullptr).PermitUncheckedError();
-    return ok;
+    return s;
+  }
+
+  // Why writes fail, for write_failure() and the log. Two error lines per outage at most, not
+  // one per refused batch or failed checkpoint: the failure that started it, and the first
+  // failed recovery probe (what the data directory answers now, e.g. "Read-only file system"
+  // after an fdatasync failed with EIO); one line when writes work again.
+  void note_failure(std::string why, bool probe = false) {
+    bool started = false, probe_first = false;
+    {
+      std::lock_guard lk(failure_mu_);
+      started = failure_.empty();
+      probe_first = probe && !probe_logged_ && !started;
+      if (probe) probe_logged_ = true;
+      failure_ = why;
+    }
+    if (started)
+      spdlog::error("event store: writes fail, commands are refused until storage recovers: {}",
+                    why);
+    if (probe_first)
+      spdlog::error("event store: cannot recover yet, the data directory refuses writes: {}", why);
+  }
+
+  void note_recovered() {
+    {
+      std::lock_guard lk(failure_mu_);
+      if (failure_.empty()) return;
+      failure_.clear();
+      probe_logged_ = false;
+    }
+    spdlog::warn("event store: storage recovered, writes succeed again");
   }
 
   rocksdb_open_options layout_options() const {
@@ -743,7 +981,8 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   }
 
   rocksdb_options options_;
-  std::shared_ptr<rocksdb::FileSystem> fs_;
+  std::shared_ptr<rocksdb::FileSystem> fs_;  // null: RocksDB's default file system
+  std::shared_ptr<wal_set> wal_;             // the sync stage's WAL files (needs_sync())
   std::unique_ptr<rocksdb::Env> env_;
   mutable std::shared_mutex db_mu_;  // guards db_ itself; see db_ref
   std::unique_ptr<open_db> db_;
@@ -756,6 +995,10 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   std::mutex idem_mu_;
   std::uint64_t idem_count_ = 0;
   std::string idem_lower_;
+
+  mutable std::mutex failure_mu_;
+  std::string failure_;        // see note_failure
+  bool probe_logged_ = false;  // this outage's failed probe is logged
 };
 
 }  // namespace detail

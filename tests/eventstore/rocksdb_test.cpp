@@ -305,6 +305,65 @@ INSTANTIATE_TEST_SUITE_P(RocksdbStore, SyncHeld, ::testing::Values(true, false),
                            return param_info.param ? "pipelined" : "plain";
                          });
 
+// A write to the WAL fails outside the append pipeline (as a checkpoint or snapshot write does
+// when the disk turns read-only) while a written batch waits for its sync. Syncing through
+// RocksDB's WAL writer after that failure trips an assertion in RocksDB's WritableFileWriter,
+// which Debian's librocksdb keeps: tenantd aborted on a read-only disk (tests/fault/
+// readonly_e2e.py). The batch must be answered, the process must live on, nothing
+// acknowledged may be lost, and appends succeed again once the fault is gone.
+TEST_F(RocksdbStore, AWalWriteFailingBesideAPendingSyncIsAnErrorNotAnAbort) {
+  rocksdb_options o;
+  o.fault = std::make_shared<write_fault>();
+  auto s = open(o);
+  ASSERT_TRUE(append_sync(*s, one_event("a")));
+  auto& f = *o.fault;
+  const auto written_before = s->stats().batches;
+
+  // z's sync is held; b is written meanwhile and queued behind it for the next sync.
+  f.hold_wal_syncs.store(true);
+  std::promise<append_outcome> z_done, b_done;
+  s->append(one_event("z"), [&](append_outcome out) { z_done.set_value(std::move(out)); });
+  for (int n = f.held_wal_syncs.load(); n == 0; n = f.held_wal_syncs.load())
+    f.held_wal_syncs.wait(n);
+  s->append(one_event("b"), [&](append_outcome out) { b_done.set_value(std::move(out)); });
+  while (s->stats().batches < written_before + 2)
+    std::this_thread::sleep_for(1ms);  // b's WriteBatch is in the WAL, not yet synced
+
+  // A failed WAL append outside the pipeline: RocksDB's WAL writer has now seen an error.
+  f.fail_writes.store(true);
+  EXPECT_EQ(s->store_snapshot("snap", 1, "state"), make_error_code(errc::storage_unavailable));
+  f.fail_writes.store(false);
+
+  f.hold_wal_syncs.store(false);
+  f.hold_wal_syncs.notify_all();
+  const auto z = z_done.get_future().get();
+  ASSERT_TRUE(z.has_value()) << z.error().detail;
+  const auto b = b_done.get_future().get();
+  if (!b.has_value()) {
+    EXPECT_EQ(b.error().code, errc::storage_unavailable);
+  }
+
+  append_outcome next = append_error{};
+  for (int attempt = 0; attempt < 3 && !next.has_value(); ++attempt)
+    next = append_sync(*s, one_event("c"));
+  ASSERT_TRUE(next.has_value()) << next.error().detail;
+  const std::uint64_t head = s->head();
+  EXPECT_EQ(next->last_position, head);
+  s.reset();
+
+  // After a restart: every acknowledged append is there, the log is consistent.
+  const auto rep = verify_rocksdb_store(path());
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->ok()) << (rep->problems.empty() ? "" : rep->problems.front());
+  EXPECT_EQ(rep->head, head);
+  s = open();
+  EXPECT_EQ(s->stream_version("z").value(), 1u);
+  if (b.has_value()) {
+    EXPECT_EQ(s->stream_version("b").value(), 1u);
+  }
+  EXPECT_EQ(s->stream_version("c").value(), 1u);
+}
+
 TEST_F(RocksdbStore, ReadOnlyOpenWorksBesideARunningWriter) {
   auto writer = open();
   for (int i = 0; i < 20; ++i)

@@ -243,6 +243,10 @@ class event_store {
       std::string_view stream_id) = 0;
 
   virtual store_stats stats() const = 0;
+  /// Why writes fail right now (a full or read-only disk: the storage error of the last failed
+  /// write, sync or recovery attempt), until a write succeeds again; empty while writes work.
+  /// Thread-safe; for readiness checks and operators.
+  virtual std::string write_failure() const { return {}; }
   /// Set once, before the first append.
   virtual void set_commit_observer(commit_observer observer) = 0;
 
@@ -279,9 +283,10 @@ struct rocksdb_options {
   /// that sees what the writer had committed at open time (tenantctl verify/events).
   bool read_only = false;
   /// durability fsync: write each batch without a sync and let a second thread sync the WAL
-  /// once for every batch written meanwhile (SyncWAL), so the sync overlaps the next batch's
-  /// work; events are still acknowledged and visible only once synced. false: one
-  /// WriteOptions::sync write per batch, nothing overlapped (for comparison).
+  /// files once for every batch written meanwhile (fdatasync of RocksDB's WAL files, not
+  /// DB::SyncWAL, which aborts the process after a failed WAL write), so the sync overlaps the
+  /// next batch's work; events are still acknowledged and visible only once synced. false:
+  /// one WriteOptions::sync write per batch, nothing overlapped (for comparison).
   bool pipelined_sync = true;
   std::size_t tail_cache_events = 65'536;       ///< recent events served from memory
   std::size_t event_id_cache_entries = 65'536;  ///< recent event ids (idempotent replays)
