@@ -50,7 +50,9 @@ TEST(ParseUuid16, AgreesWithTheDomainParse) {
     const auto fast = parse_uuid16(s);
     const auto slow = domain::uuid::parse(s);
     ASSERT_EQ(fast.has_value(), slow.has_value()) << s;
-    if (fast) EXPECT_EQ(*fast, slow->bytes) << s;
+    if (fast) {
+      EXPECT_EQ(*fast, slow->bytes) << s;
+    }
   }
   EXPECT_EQ(tenant_key("tn_" + base), parse_uuid16(base));
   EXPECT_FALSE(tenant_key("tx_" + base));
