@@ -167,6 +167,8 @@ class wal_set {
 
   // Everything appended to a WAL file before the call is durable when it returns OK.
   rocksdb::IOStatus sync() {
+    if (lost_.load())
+      return rocksdb::IOStatus::IOError("a WAL file was closed without its last writes synced");
     std::vector<std::shared_ptr<wal_handle>> files;
     std::vector<std::string> dirs;
     {
@@ -206,6 +208,14 @@ class wal_set {
   std::mutex mu_;
   std::vector<std::shared_ptr<wal_handle>> files_;
   std::vector<std::string> dirty_dirs_;
+
+ public:
+  // A WAL file closed while holding writes that could not be synced: every later sync fails
+  // (until the store is reopened), since acknowledgements may wait on those writes.
+  void mark_lost() { lost_.store(true); }
+
+ private:
+  std::atomic<bool> lost_{false};
 };
 
 class wal_file final : public rocksdb::FSWritableFileOwnerWrapper {
@@ -249,8 +259,20 @@ class wal_file final : public rocksdb::FSWritableFileOwnerWrapper {
     return s;
   }
   rocksdb::IOStatus Close(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
+    // Closing does not sync a buffered file, and once closed the sync stage no longer sees it:
+    // a WAL RocksDB closes (a switch to a new WAL, whatever the version's closing policy) may
+    // hold batches written but not yet synced, so they are synced here first.
+    rocksdb::IOStatus synced;
+    {
+      std::lock_guard lk(handle_->mu);
+      if (handle_->file && handle_->dirty.exchange(false)) {
+        synced = handle_->file->Sync(o, g);
+        if (!synced.ok()) set_->mark_lost();
+      }
+    }
     forget();
-    return FSWritableFileOwnerWrapper::Close(o, g);
+    auto closed = FSWritableFileOwnerWrapper::Close(o, g);
+    return synced.ok() ? closed : synced;
   }
 
  private:
