@@ -146,12 +146,30 @@ void append_pipeline::reset_state(pipeline_state state) {
   recent_order_.clear();
 }
 
+void append_pipeline::mark_broken() {
+  broken_.store(true);
+  std::lock_guard lk(queue_mu_);
+  queue_cv_.notify_one();  // starts the idle retries
+}
+
 void append_pipeline::run_writer() {
   std::vector<pending> batch;
+  auto retry = options_.recovery_retry;
   for (;;) {
     {
       std::unique_lock lk(queue_mu_);
-      queue_cv_.wait(lk, [&] { return !queue_.empty() || stopping_; });
+      const auto ready = [&] { return !queue_.empty() || stopping_; };
+      if (!broken_.load()) {
+        queue_cv_.wait(lk, [&] { return ready() || broken_.load(); });
+        retry = options_.recovery_retry;
+        if (!ready()) continue;  // broken meanwhile (mark_broken): wait with retries
+      } else if (!queue_cv_.wait_for(lk, retry, ready)) {
+        // Broken and idle: try again (a probe first, see pipeline_backend::recover), backing
+        // off while the storage still refuses.
+        lk.unlock();
+        if (!recover_if_broken(batch)) retry = std::min(2 * retry, options_.recovery_retry_max);
+        continue;
+      }
       if (queue_.empty()) return;  // stopping and drained
       std::size_t events = 0;
       while (!queue_.empty()) {

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -110,6 +111,10 @@ struct pipeline_options {
   /// every id, so a miss means "not stored" and neither the filter nor the backend is asked).
   std::size_t recent_id_capacity = 65'536;
   store_clock clock;
+  /// While broken and idle, the writer retries recovery after this delay, doubling up to
+  /// recovery_retry_max: storage that comes back is noticed without waiting for an append.
+  std::chrono::milliseconds recovery_retry{1000};
+  std::chrono::milliseconds recovery_retry_max{30'000};
 };
 
 /// In-memory state, loaded by the store at open and after a recovery.
@@ -132,6 +137,10 @@ class append_pipeline {
   void submit(append_request request, append_handler handler);
   /// Drains the queue, then joins the writer. Idempotent.
   void stop();
+  /// A write beside the pipeline failed (a checkpoint, a snapshot): the storage refuses writes
+  /// now, so the writer recovers before its next write, and meanwhile retries while idle.
+  /// Any thread.
+  void mark_broken();
 
   stream_state stream(std::string_view stream_id) const;
   std::optional<std::string> claim_owner(std::string_view value) const;
@@ -192,7 +201,8 @@ class append_pipeline {
   string_map<stream_state> published_streams_;
   string_map<std::string> published_claims_;
 
-  // Set by a failed write or sync; the writer recovers before its next write.
+  // Set by a failed write or sync (or mark_broken); the writer recovers before its next write,
+  // and retries while idle (run_writer).
   std::atomic<bool> broken_{false};
 
   std::mutex queue_mu_;

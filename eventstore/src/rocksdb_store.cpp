@@ -211,8 +211,10 @@ class wal_set {
 
  public:
   // A WAL file closed while holding writes that could not be synced: every later sync fails
-  // (until the store is reopened), since acknowledgements may wait on those writes.
+  // (until a recovery made the memtables durable, or the store is reopened), since
+  // acknowledgements may wait on those writes.
   void mark_lost() { lost_.store(true); }
+  void clear_lost() { lost_.store(false); }
 
  private:
   std::atomic<bool> lost_{false};
@@ -567,7 +569,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     const auto s =
         db->db->Put(sync_options(), db->cf(cf_checkpoints), name, position_key(position));
     if (s.ok()) return {};
-    note_failure(s.ToString());
+    side_write_failed(s);
     return to_error(s);
   }
 
@@ -637,7 +639,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     wb.Put(db->cf(cf_meta), meta_idempotency_count, position_key(count));
     const auto s = db->db->Write(sync_options(), &wb);
     if (!s.ok()) {
-      note_failure(s.ToString());
+      side_write_failed(s);
       return to_error(s);
     }
     idem_count_ = count;
@@ -661,7 +663,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     // Not synced: a snapshot is a cache of the fold; losing one costs a longer load.
     const auto s = db->db->Put(rocksdb::WriteOptions(), db->cf(cf_snapshots), stream_id, v);
     if (s.ok()) return {};
-    note_failure(s.ToString());
+    side_write_failed(s);
     return to_error(s);
   }
 
@@ -934,6 +936,9 @@ class rocksdb_store final : public event_store, private pipeline_backend {
       note_failure("reloading the event store after a failed write: " + ec.message());
       return unavailable();
     }
+    // Resume + flush or the reopen made what the memtables held durable in synced SST files,
+    // writes of a WAL closed without its sync (wal_set::mark_lost) included.
+    if (wal_) wal_->clear_lost();
     tail_.clear();
     signal_->publish(st.head);
     note_recovered();
@@ -954,6 +959,14 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     file->Close(io, nullptr).PermitUncheckedError();
     fs->DeleteFile(name, io, nullptr).PermitUncheckedError();
     return s;
+  }
+
+  // A write beside the pipeline failed: RocksDB refuses every write now (background error),
+  // so the pipeline recovers before its next batch instead of failing one more, and retries
+  // while idle (a full disk that frees up is noticed without waiting for a command).
+  void side_write_failed(const rocksdb::Status& s) {
+    note_failure(s.ToString());
+    if (pipeline_) pipeline_->mark_broken();
   }
 
   // Why writes fail, for write_failure() and the log. Two error lines per outage at most, not

@@ -364,6 +364,36 @@ TEST_F(RocksdbStore, AWalWriteFailingBesideAPendingSyncIsAnErrorNotAnAbort) {
   EXPECT_EQ(s->stream_version("c").value(), 1u);
 }
 
+// A failed write beside the pipeline (the relay's checkpoint) stops RocksDB's writes. The store
+// says why, and recovers by itself once the storage works again: no append is needed to notice
+// (a node that reports the failure as unready may receive none), and the first append after
+// that succeeds.
+TEST_F(RocksdbStore, AFailedCheckpointIsReportedAndRecoveredWithoutAnAppend) {
+  rocksdb_options o;
+  o.fault = std::make_shared<write_fault>();
+  auto s = open(o);
+  ASSERT_TRUE(append_sync(*s, one_event("a")));
+  EXPECT_EQ(s->write_failure(), "");
+
+  o.fault->fail_writes.store(true);
+  EXPECT_EQ(s->store_checkpoint("relay", 1), make_error_code(errc::storage_unavailable));
+  EXPECT_NE(s->write_failure().find("No space left on device"), std::string::npos)
+      << s->write_failure();
+  // Still failing: the idle retries keep failing at the probe, and say so.
+  EXPECT_EQ(append_sync(*s, one_event("b")).error().code, errc::storage_unavailable);
+  EXPECT_FALSE(s->write_failure().empty());
+
+  o.fault->fail_writes.store(false);
+  for (int i = 0; i < 600 && !s->write_failure().empty(); ++i)
+    std::this_thread::sleep_for(50ms);  // the first idle retry comes after about a second
+  EXPECT_EQ(s->write_failure(), "");
+  EXPECT_FALSE(s->store_checkpoint("relay", 2));
+  const auto c = append_sync(*s, one_event("c"));
+  ASSERT_TRUE(c.has_value()) << c.error().detail;
+  EXPECT_EQ(c->first_position, 2u);  // b consumed no position
+  EXPECT_EQ(s->load_checkpoint("relay").value(), std::optional<std::uint64_t>(2));
+}
+
 TEST_F(RocksdbStore, ReadOnlyOpenWorksBesideARunningWriter) {
   auto writer = open();
   for (int i = 0; i < 20; ++i)
