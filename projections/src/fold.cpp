@@ -1,6 +1,11 @@
 #include "fold.hpp"
 
+#include <simdjson.h>
+
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "row_codec.hpp"
@@ -40,6 +45,480 @@ result<decoded_event> decode(const eventstore::recorded_event& r, bool fold) {
   decoded_event d;
   if (auto ec = decode_into(r, fold, d); ec) return ec;
   return d;
+}
+
+// ---- the replay's decoder ----
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// One parser and one padded copy of the value per decoding thread (On-Demand reads up to
+// SIMDJSON_PADDING bytes past the end; RocksDB's value buffer gives no such guarantee).
+struct od_state {
+  od::parser parser;
+  std::string buffer;
+};
+od_state& thread_od() {
+  thread_local od_state s;
+  return s;
+}
+
+// Calls f(index of the key in `keys`, value) for each member of `obj`; false when a key is not
+// in `keys`, appears twice or is missing, or when f returns false. Keys are usually in the
+// encoder's order, so the search starts after the last key found.
+template <std::size_t N, class F>
+bool each_field(od::object& obj, const std::array<std::string_view, N>& keys, F&& f) {
+  static_assert(N <= 32);
+  std::uint32_t seen = 0;
+  std::size_t next = 0;
+  for (auto item : obj) {
+    od::field field;
+    if (std::move(item).get(field)) return false;
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return false;
+    std::size_t i = next, tried = 0;
+    while (tried < N && keys[i] != key) {
+      i = i + 1 == N ? 0 : i + 1;
+      ++tried;
+    }
+    if (tried == N || (seen >> i & 1u)) return false;
+    seen |= 1u << i;
+    next = i + 1 == N ? 0 : i + 1;
+    if (!f(i, field.value())) return false;
+  }
+  return seen == (N == 32 ? ~0u : (1u << N) - 1);
+}
+
+bool od_string(od::value& v, std::string_view& out) {
+  return !v.get_string().get(out);
+}
+bool od_string(od::value& v, std::string& out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  out.assign(s);
+  return true;
+}
+// The codec's opt_string: null -> nullopt, a string -> the string, anything else fails.
+bool od_opt_string(od::value& v, std::optional<std::string>& out) {
+  bool null = false;
+  if (v.is_null().get(null)) return false;
+  if (null) {
+    out.reset();
+    return true;
+  }
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  out.emplace(s);
+  return true;
+}
+template <class T>
+bool od_integer(od::value& v, T& out) {
+  static_assert(std::is_integral_v<T>);
+  if constexpr (std::is_signed_v<T>) {
+    std::int64_t x = 0;
+    if (v.get_int64().get(x) || x < std::numeric_limits<T>::min() ||
+        x > std::numeric_limits<T>::max())
+      return false;
+    out = static_cast<T>(x);
+  } else {
+    std::uint64_t x = 0;
+    if (v.get_uint64().get(x) || x > std::numeric_limits<T>::max()) return false;
+    out = static_cast<T>(x);
+  }
+  return true;
+}
+template <class T>
+bool od_opt_integer(od::value& v, std::optional<T>& out) {
+  bool null = false;
+  if (v.is_null().get(null)) return false;
+  if (null) {
+    out.reset();
+    return true;
+  }
+  T x{};
+  if (!od_integer(v, x)) return false;
+  out = x;
+  return true;
+}
+bool od_time(od::value& v, clock_time& out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  const auto t = parse_time(s);
+  if (!t) return false;
+  out = *t;
+  return true;
+}
+bool od_plan(od::value& v, plan_tier& out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  const auto p = parse_plan(s);
+  if (!p) return false;
+  out = *p;
+  return true;
+}
+// The codec's tenant(): "tn_" + a canonical lowercase UUID, nothing else.
+bool od_tenant(od::value& v, tenant_id& out) {
+  std::string_view s;
+  if (v.get_string().get(s)) return false;
+  auto id = tenant_id::parse(s);
+  if (!id || id->str() != s) return false;
+  out = std::move(*id);
+  return true;
+}
+bool od_users(od::value& v, std::optional<user_status>& out) {
+  std::optional<std::uint8_t> n;
+  if (!od_opt_integer(v, n)) return false;
+  if (n && *n > static_cast<std::uint8_t>(user_status::banned)) return false;
+  out = n ? std::optional<user_status>(static_cast<user_status>(*n)) : std::nullopt;
+  return true;
+}
+bool od_settings(od::value& v, tenant_settings& out) {
+  od::object o;
+  if (v.get_object().get(o)) return false;
+  static constexpr std::array<std::string_view, 3> keys{"timezone", "locale", "max_seats"};
+  return each_field(o, keys, [&](std::size_t i, od::value& x) {
+    switch (i) {
+      case 0:
+        return od_opt_string(x, out.timezone);
+      case 1:
+        return od_opt_string(x, out.locale);
+      default:
+        return od_opt_integer(x, out.max_seats);
+    }
+  });
+}
+
+// The profile fields shared by TenantCreated and TenantUpdated (put_profile's keys), by the
+// index `profile_keys` gives them; false for any other index.
+bool od_profile_field(std::size_t i, od::value& v, tenant_profile& p, std::string& country) {
+  switch (i) {
+    case 0:
+      return od_string(v, p.name);
+    case 1:
+      return od_opt_string(v, p.admin_email);
+    case 2:
+      return od_opt_string(v, p.domain);
+    case 3:
+      return od_settings(v, p.settings);
+    case 4:
+      return od_opt_string(v, p.address);
+    case 5:
+      return od_opt_string(v, p.city);
+    case 6:
+      return od_opt_string(v, p.country_code);
+    case 7:
+      return od_string(v, country);
+    case 8:
+      return od_opt_string(v, p.post_code);
+    case 9:
+      return od_opt_string(v, p.description);
+    case 10:
+      return od_string(v, p.group_id);
+    case 11:
+      return od_string(v, p.group_name);
+  }
+  return false;
+}
+
+bool od_data(event_type type, od::value& v, event_data& out) {
+  od::object o;
+  if (v.get_object().get(o)) return false;
+  switch (type) {
+    case event_type::tenant_created: {
+      // put_profile's keys first (indexes 0..11, see od_profile_field), then TenantCreated's own.
+      static constexpr std::array<std::string_view, 16> keys{
+          "name",         "admin_email",  "domain",        "settings",    "address",  "city",
+          "country_code", "country_name", "post_code",     "description", "group_id", "group_name",
+          "id",           "plan",         "trial_ends_at", "created_by"};
+      auto& e = out.emplace<tenant_created>();
+      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+        switch (i) {
+          case 12:
+            return od_tenant(x, e.id);
+          case 13:
+            return od_plan(x, e.plan);
+          case 14:
+            return od_time(x, e.trial_ends_at);
+          case 15: {
+            std::string_view s;
+            if (!od_string(x, s)) return false;
+            e.created_by = user_id(std::string(s));
+            return true;
+          }
+        }
+        return od_profile_field(i, x, e.profile, e.country_name);
+      });
+    }
+    case event_type::tenant_updated: {
+      static constexpr std::array<std::string_view, 12> keys{
+          "name",         "admin_email",  "domain",    "settings",    "address",  "city",
+          "country_code", "country_name", "post_code", "description", "group_id", "group_name"};
+      auto& e = out.emplace<tenant_updated>();
+      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+        return od_profile_field(i, x, e.profile, e.country_name);
+      });
+    }
+    case event_type::tenant_provisioned: {
+      static constexpr std::array<std::string_view, 1> keys{"default_location_id"};
+      auto& e = out.emplace<tenant_provisioned>();
+      return each_field(
+          o, keys, [&](std::size_t, od::value& x) { return od_string(x, e.default_location_id); });
+    }
+    case event_type::tenant_suspended: {
+      static constexpr std::array<std::string_view, 1> keys{"reason"};
+      auto& e = out.emplace<tenant_suspended>();
+      return each_field(o, keys, [&](std::size_t, od::value& x) { return od_string(x, e.reason); });
+    }
+    case event_type::tenant_deactivated: {
+      static constexpr std::array<std::string_view, 2> keys{"user_status", "reason"};
+      auto& e = out.emplace<tenant_deactivated>();
+      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+        return i == 0 ? od_users(x, e.users) : od_string(x, e.reason);
+      });
+    }
+    case event_type::tenant_reactivated: {
+      static constexpr std::array<std::string_view, 2> keys{"user_status", "previous_status"};
+      auto& e = out.emplace<tenant_reactivated>();
+      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+        if (i == 0) return od_users(x, e.users);
+        std::string_view s;
+        if (!od_string(x, s)) return false;
+        const auto st = parse_tenant_status(s);
+        if (!st) return false;
+        e.previous_status = *st;
+        return true;
+      });
+    }
+    case event_type::plan_upgraded: {
+      static constexpr std::array<std::string_view, 2> keys{"from", "to"};
+      auto& e = out.emplace<plan_upgraded>();
+      return each_field(
+          o, keys, [&](std::size_t i, od::value& x) { return od_plan(x, i == 0 ? e.from : e.to); });
+    }
+    case event_type::plan_downgraded: {
+      static constexpr std::array<std::string_view, 3> keys{"from", "to", "max_seats"};
+      auto& e = out.emplace<plan_downgraded>();
+      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+        return i == 2 ? od_opt_integer(x, e.max_seats) : od_plan(x, i == 0 ? e.from : e.to);
+      });
+    }
+    case event_type::payment_failed: {
+      static constexpr std::array<std::string_view, 5> keys{
+          "payment_id", "amount_cents", "currency", "reason", "consecutive_failures"};
+      auto& e = out.emplace<payment_failed>();
+      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+        switch (i) {
+          case 0:
+            return od_string(x, e.payment_id);
+          case 1:
+            return od_integer(x, e.amount_cents);
+          case 2:
+            return od_string(x, e.currency);
+          case 3:
+            return od_string(x, e.reason);
+        }
+        return od_integer(x, e.consecutive_failures);
+      });
+    }
+    case event_type::payment_succeeded: {
+      static constexpr std::array<std::string_view, 3> keys{"payment_id", "amount_cents",
+                                                            "currency"};
+      auto& e = out.emplace<payment_succeeded>();
+      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+        switch (i) {
+          case 0:
+            return od_string(x, e.payment_id);
+          case 1:
+            return od_integer(x, e.amount_cents);
+        }
+        return od_string(x, e.currency);
+      });
+    }
+    case event_type::subscription_cancelled: {
+      static constexpr std::array<std::string_view, 1> keys{"reason"};
+      auto& e = out.emplace<subscription_cancelled>();
+      return each_field(o, keys, [&](std::size_t, od::value& x) { return od_string(x, e.reason); });
+    }
+    case event_type::user_switched_tenant: {
+      static constexpr std::array<std::string_view, 2> keys{"user_id", "tenant_id"};
+      auto& e = out.emplace<user_switched_tenant>();
+      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+        if (i == 1) return od_tenant(x, e.tenant);
+        std::string_view s;
+        if (!od_string(x, s)) return false;
+        e.user = user_id(std::string(s));
+        return true;
+      });
+    }
+  }
+  return false;
+}
+
+// `metadata` as encode_envelope writes it: an object whose values are strings or null. Read
+// only to validate it as fully as the codec's DOM parse would (On-Demand checks what it reads).
+bool od_metadata(od::value& v) {
+  bool null = false;
+  if (v.is_null().get(null)) return false;
+  if (null) return true;
+  od::object o;
+  if (v.get_object().get(o)) return false;
+  for (auto item : o) {
+    od::field field;
+    if (std::move(item).get(field)) return false;
+    std::string_view s;
+    if (field.unescaped_key().get(s)) return false;
+    if (field.value().is_null().get(null)) return false;
+    if (!null && field.value().get_string().get(s)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool decode_stored(std::string_view envelope, bool fold, decoded_event& d) {
+  auto& st = thread_od();
+  if (st.buffer.size() < envelope.size() + simdjson::SIMDJSON_PADDING)
+    st.buffer.resize(envelope.size() + simdjson::SIMDJSON_PADDING + 1024);
+  std::memcpy(st.buffer.data(), envelope.data(), envelope.size());
+  od::document doc;
+  if (st.parser.iterate(st.buffer.data(), envelope.size(), st.buffer.size()).get(doc)) return false;
+  od::object root;
+  if (doc.get_object().get(root)) return false;
+  static constexpr std::array<std::string_view, 10> keys{
+      "event_id", "type",     "schema_version", "stream_id", "tenant_id",
+      "version",  "position", "occurred_at",    "data",      "metadata"};
+  std::optional<event_type> type;
+  std::uint64_t schema = 0, version = 0;
+  std::uint32_t have = 0;  // the keys seen, besides `metadata`, which may be absent
+  d.position = 0;
+  d.tenant.reset();
+  d.text.reset();
+  std::uint32_t seen = 0;
+  std::size_t next = 0;
+  for (auto item : root) {
+    od::field field;
+    if (std::move(item).get(field)) return false;
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return false;
+    std::size_t i = next, tried = 0;
+    while (tried < keys.size() && keys[i] != key) {
+      i = i + 1 == keys.size() ? 0 : i + 1;
+      ++tried;
+    }
+    if (tried == keys.size() || (seen >> i & 1u)) return false;
+    seen |= 1u << i;
+    next = i + 1 == keys.size() ? 0 : i + 1;
+    od::value& v = field.value();
+    std::string_view s;
+    switch (i) {
+      case 0:  // the codec refuses an envelope whose event id is not a UUID
+        if (!od_string(v, s) || !parse_uuid16(s)) return false;
+        break;
+      case 1:
+        if (!od_string(v, s) || !(type = parse_event_type(s))) return false;
+        break;
+      case 2:
+        if (v.get_uint64().get(schema)) return false;
+        break;
+      case 3:
+        if (!od_string(v, s) || s.empty()) return false;
+        d.tenant = tenant_key(s);
+        break;
+      case 4:
+        if (!od_string(v, s)) return false;
+        break;
+      case 5:
+        if (v.get_uint64().get(version) || version == 0) return false;
+        break;
+      case 6:
+        if (v.get_uint64().get(d.position) || d.position == 0) return false;
+        break;
+      case 7:
+        if (!od_time(v, d.event.occurred_at)) return false;
+        break;
+      case 8:
+        // Older schemas go through the codec's upcasters.
+        if (!type || schema != schema_version_of(*type) || !od_data(*type, v, d.event.data))
+          return false;
+        break;
+      case 9:
+        if (!od_metadata(v)) return false;
+        break;
+    }
+    if (i != 9) have |= 1u << i;
+  }
+  if (have != (1u << 9) - 1) return false;
+  // Nothing after the object but whitespace (the DOM parse refuses trailing content too).
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) return false;
+  if (fold) {
+    if (const auto* c = std::get_if<tenant_created>(&d.event.data)) {
+      d.text = fold_text(c->profile);
+    } else if (const auto* u = std::get_if<tenant_updated>(&d.event.data)) {
+      d.text = fold_text(u->profile);
+    }
+  }
+  return true;
+}
+
+void evolve_in_place(tenant_state& s, event& ev) {
+  ++s.version.value;
+  std::visit(
+      [&](auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, user_switched_tenant>) {
+          return;
+        } else {
+          s.updated_at = ev.occurred_at;
+          if constexpr (std::is_same_v<T, tenant_created>) {
+            s.id = std::move(e.id);
+            s.status = tenant_status::provisioning;
+            s.profile = std::move(e.profile);
+            s.country_name = std::move(e.country_name);
+            s.subscription = subscription_state{e.plan, subscription_status::trialing,
+                                                e.trial_ends_at, std::nullopt};
+            s.created_at = ev.occurred_at;
+            s.created_by = std::move(e.created_by);
+          } else if constexpr (std::is_same_v<T, tenant_provisioned>) {
+            s.provisioned = true;
+            s.default_location_id = std::move(e.default_location_id);
+            if (s.status == tenant_status::provisioning) s.status = tenant_status::active;
+          } else if constexpr (std::is_same_v<T, tenant_updated>) {
+            s.profile = std::move(e.profile);
+            s.country_name = std::move(e.country_name);
+          } else if constexpr (std::is_same_v<T, tenant_suspended>) {
+            s.status = tenant_status::suspended;
+            s.suspension_reason = std::move(e.reason);
+          } else if constexpr (std::is_same_v<T, tenant_deactivated>) {
+            s.status = tenant_status::deactivated;
+            if (e.users) s.users = e.users;
+          } else if constexpr (std::is_same_v<T, tenant_reactivated>) {
+            s.status = tenant_status::active;
+            s.suspension_reason.clear();
+            if (e.users) s.users = e.users;
+          } else if constexpr (std::is_same_v<T, plan_upgraded>) {
+            s.subscription.plan = e.to;
+          } else if constexpr (std::is_same_v<T, plan_downgraded>) {
+            s.subscription.plan = e.to;
+            if (e.max_seats) s.profile.settings.max_seats = e.max_seats;
+          } else if constexpr (std::is_same_v<T, payment_failed>) {
+            s.consecutive_payment_failures = e.consecutive_failures;
+            if (s.subscription.status != subscription_status::cancelled)
+              s.subscription.status = subscription_status::past_due;
+          } else if constexpr (std::is_same_v<T, payment_succeeded>) {
+            s.consecutive_payment_failures = 0;
+            if (s.subscription.status != subscription_status::cancelled)
+              s.subscription.status = subscription_status::active;
+          } else if constexpr (std::is_same_v<T, subscription_cancelled>) {
+            s.subscription.status = subscription_status::cancelled;
+            s.subscription.cancelled_at = ev.occurred_at;
+          } else {
+            static_assert(sizeof(T) == 0, "event without an evolution");
+          }
+        }
+      },
+      ev.data);
 }
 
 std::string index_bucket_value(const uuid16& id, tenant_status s, plan_tier p) {

@@ -16,6 +16,7 @@
 
 #include "keys.hpp"
 #include "tenant/domain/events.hpp"
+#include "tenant/domain/tenant.hpp"
 #include "tenant/eventstore/event_store.hpp"
 #include "tenant/projections/errors.hpp"
 #include "tenant/projections/views.hpp"
@@ -43,6 +44,22 @@ struct decoded_event {
 result<decoded_event> decode(const eventstore::recorded_event& r, bool fold);
 /// The same into `out` (a default-constructed element of the caller's batch: no moves).
 std::error_code decode_into(const eventstore::recorded_event& r, bool fold, decoded_event& out);
+
+/// The offline replay's decoder: one simdjson On-Demand pass over an envelope exactly as stored
+/// (no copy of it into a recorded_event, no second parse of its header, no DOM). It takes only
+/// the form encode_envelope/encode_data write at the current schema: every key once, the
+/// codec's types, `metadata` an object of strings or nulls. For anything else (older schemas,
+/// unknown, missing or repeated keys, a wrong type) it returns false and `out` is unspecified:
+/// the caller decodes the envelope through the codec instead (decode_into), which stays the
+/// reference. When it returns true, `out` is what decode_into makes of the same bytes (checked
+/// for every event type by log_scan_test and, through the replay, by ReplayBatchProperty).
+bool decode_stored(std::string_view envelope, bool fold, decoded_event& out);
+
+/// domain::evolve applied in place, taking the event's strings instead of copying them (the
+/// event is consumed), and without the payment ids (projections never store them: the state's
+/// seen_payment_ids stays as it was). Used by the replay; equal to
+/// `evolve(s, e)` followed by clearing seen_payment_ids (tested per event type).
+void evolve_in_place(domain::tenant_state& s, domain::event& e);
 
 /// Index entry values (tindex column family).
 std::string index_bucket_value(const uuid16& id, domain::tenant_status s, domain::plan_tier p);

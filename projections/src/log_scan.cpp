@@ -125,9 +125,9 @@ log_scanner::~log_scanner() {
   if (!secondary_dir_.empty()) std::filesystem::remove_all(secondary_dir_, ec);
 }
 
-std::error_code log_scanner::scan(
+std::error_code log_scanner::scan_values(
     std::uint64_t first, std::uint64_t last,
-    const std::function<std::error_code(eventstore::recorded_event&)>& f) const {
+    const std::function<std::error_code(std::uint64_t, std::string_view)>& f) const {
   if (first > last) return {};
   rocksdb::ReadOptions ro;
   const std::string upper = be64(last + 1);
@@ -137,25 +137,32 @@ std::error_code log_scanner::scan(
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
   std::uint64_t expected = first;
-  eventstore::recorded_event r;
   for (it->Seek(be64(first)); it->Valid(); it->Next()) {
     const auto key = it->key();
     if (key.size() != 8 || get_u64(key.ToStringView()) != expected)
       return make_error_code(errc::corruption);
-    const auto value = it->value().ToStringView();
-    if (!scan_envelope_header(value, r)) {
-      auto full = eventstore::codec::to_recorded(value);
-      if (!full) return make_error_code(errc::corruption);
-      r = std::move(*full);
-    }
-    if (r.position != expected) return make_error_code(errc::corruption);
-    r.envelope_json.assign(value);
-    if (auto ec = f(r); ec) return ec;
+    if (auto ec = f(expected, it->value().ToStringView()); ec) return ec;
     ++expected;
   }
   if (!it->status().ok()) return to_error(it->status());
   if (expected != last + 1) return make_error_code(errc::corruption);
   return {};
+}
+
+std::error_code log_scanner::scan(
+    std::uint64_t first, std::uint64_t last,
+    const std::function<std::error_code(eventstore::recorded_event&)>& f) const {
+  eventstore::recorded_event r;
+  return scan_values(first, last, [&](std::uint64_t position, std::string_view value) {
+    if (!scan_envelope_header(value, r)) {
+      auto full = eventstore::codec::to_recorded(value);
+      if (!full) return make_error_code(errc::corruption);
+      r = std::move(*full);
+    }
+    if (r.position != position) return make_error_code(errc::corruption);
+    r.envelope_json.assign(value);
+    return f(r);
+  });
 }
 
 }  // namespace tenant::projections::detail

@@ -29,6 +29,13 @@ class log_scanner {
   std::error_code scan(std::uint64_t first, std::uint64_t last,
                        const std::function<std::error_code(eventstore::recorded_event&)>& f) const;
 
+  /// The stored values of positions first..last in order, as RocksDB holds them (valid during
+  /// the call only): `f(position, value)`. errc::corruption on a gap, or `f`'s own error. The
+  /// replay decodes these in one pass (decode_stored) and falls back to the codec.
+  std::error_code scan_values(
+      std::uint64_t first, std::uint64_t last,
+      const std::function<std::error_code(std::uint64_t, std::string_view)>& f) const;
+
  private:
   log_scanner() = default;
   std::unique_ptr<rocksdb::DB> db_;

@@ -1,0 +1,259 @@
+// The replay's one-pass decoder (decode_stored) against the codec, the reference: on every event
+// type, with Unicode, escapes and nulls, it must decode exactly what the codec decodes; whatever
+// it accepts (including single-byte corruptions of real envelopes) the codec accepts with the
+// same result; older schemas and foreign layouts are left to the codec. And the replay's
+// in-place evolve equals domain::evolve.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "fold.hpp"
+#include "keys.hpp"
+#include "log_scan.hpp"
+#include "tenant/domain/tenant.hpp"
+#include "tenant/eventstore/codec.hpp"
+
+namespace tenant::projections::detail {
+namespace {
+
+namespace es = eventstore;
+using namespace tenant::domain;
+
+const std::vector<std::string> texts = {
+    "Acme Corporation",
+    "Zürich Café München",
+    "ΣΊΣΥΦΟΣ straße İstanbul",
+    "rocket 🚀 launch",
+    "quote \" backslash \\ slash / newline \n tab \t",
+    "control \x01 char",
+    "x",
+    "",
+    "a much longer description with several words: cloud analytics retail logistics health"};
+
+struct gen {
+  std::mt19937_64 rng;
+  explicit gen(std::uint64_t seed) : rng(seed) {}
+
+  std::size_t pick(std::size_t n) { return static_cast<std::size_t>(rng() % n); }
+  std::string text() { return texts[pick(texts.size())]; }
+  std::optional<std::string> opt() {
+    if (pick(4) == 0) return std::nullopt;
+    return text();
+  }
+  plan_tier plan() { return static_cast<plan_tier>(1 + pick(3)); }
+  uuid id() {
+    uuid u;
+    for (auto& b : u.bytes)
+      b = static_cast<std::uint8_t>(rng());
+    return u;
+  }
+  tenant_profile profile() {
+    tenant_profile p;
+    p.name = text();
+    p.admin_email = opt();
+    p.domain = opt();
+    p.settings.timezone = opt();
+    p.settings.locale = opt();
+    if (pick(3) != 0) p.settings.max_seats = static_cast<std::uint32_t>(rng());
+    p.address = opt();
+    p.city = opt();
+    p.country_code = opt();
+    p.post_code = opt();
+    p.description = opt();
+    p.group_id = std::to_string(pick(1000));
+    p.group_name = text();
+    return p;
+  }
+  std::optional<user_status> users() {
+    if (pick(4) == 0) return std::nullopt;
+    return static_cast<user_status>(pick(3));
+  }
+  event_data data(int type) {
+    switch (type) {
+      case 0:
+        return tenant_created{tenant_id::from_uuid(id()),
+                              profile(),
+                              text(),
+                              plan(),
+                              clock_time(std::chrono::milliseconds(rng() % 4'000'000'000'000)),
+                              user_id(text())};
+      case 1:
+        return tenant_provisioned{text()};
+      case 2:
+        return tenant_updated{profile(), text()};
+      case 3:
+        return tenant_suspended{text()};
+      case 4:
+        return tenant_deactivated{users(), text()};
+      case 5:
+        return tenant_reactivated{users(), static_cast<tenant_status>(1 + pick(4))};
+      case 6:
+        return plan_upgraded{plan(), plan()};
+      case 7: {
+        plan_downgraded e{plan(), plan(), std::nullopt};
+        if (pick(2)) e.max_seats = static_cast<std::uint32_t>(pick(100));
+        return e;
+      }
+      case 8:
+        return payment_failed{text(), static_cast<std::int64_t>(rng()), text(), text(),
+                              static_cast<std::uint32_t>(pick(10))};
+      case 9:
+        return payment_succeeded{text(), -static_cast<std::int64_t>(pick(100000)), text()};
+      case 10:
+        return subscription_cancelled{text()};
+      default:
+        return user_switched_tenant{user_id(text()), tenant_id::from_uuid(id())};
+    }
+  }
+  event any() {
+    return event{data(static_cast<int>(pick(12))),
+                 clock_time(std::chrono::milliseconds(rng() % 4'000'000'000'000))};
+  }
+};
+
+std::string envelope_of(const event& e, std::uint64_t position, const std::string& stream) {
+  auto p = es::codec::to_proposed(e, uuid::derived("ev" + std::to_string(position)).to_string());
+  es::event_metadata m;
+  m.correlation_id = "corr-" + std::to_string(position);
+  m.actor = "user \"x\" ü";
+  return es::codec::encode_envelope(p, stream, stream, 1 + position % 7, position, m);
+}
+
+std::string stream_of(const event& e, gen& g) {
+  if (std::holds_alternative<user_switched_tenant>(e.data)) return "user-" + g.text();
+  if (const auto* c = std::get_if<tenant_created>(&e.data)) return c->id.str();
+  return tenant_id::from_uuid(g.id()).str();
+}
+
+// What the replay made of an envelope before decode_stored: the codec's reading.
+std::optional<decoded_event> reference(std::string_view json) {
+  auto r = es::codec::to_recorded(json);
+  if (!r) return std::nullopt;
+  decoded_event d;
+  if (decode_into(*r, true, d)) return std::nullopt;
+  return d;
+}
+
+void expect_same(const decoded_event& a, const decoded_event& b, const std::string& json) {
+  EXPECT_EQ(a.position, b.position) << json;
+  EXPECT_EQ(a.tenant, b.tenant) << json;
+  EXPECT_TRUE(a.event == b.event) << json;
+  EXPECT_EQ(a.text, b.text) << json;
+}
+
+TEST(DecodeStored, DecodesEveryEventTypeExactlyAsTheCodec) {
+  gen g(7);
+  int taken[12] = {};
+  for (std::uint64_t i = 1; i <= 3'000; ++i) {
+    const event e{g.data(static_cast<int>(i % 12)), g.any().occurred_at};
+    const auto json = envelope_of(e, i, stream_of(e, g));
+    decoded_event fast;
+    ASSERT_TRUE(decode_stored(json, true, fast)) << json;
+    const auto ref = reference(json);
+    ASSERT_TRUE(ref.has_value()) << json;
+    expect_same(fast, *ref, json);
+    EXPECT_TRUE(fast.event == e) << json;
+    ++taken[i % 12];
+  }
+  for (int n : taken)
+    EXPECT_GT(n, 0);
+}
+
+// Whatever decode_stored accepts, the codec accepts and reads the same way; over every
+// single-byte deletion and a few replacements at every offset of real envelopes.
+TEST(DecodeStored, AcceptsNothingTheCodecReadsDifferently) {
+  gen g(11);
+  std::size_t accepted = 0, refused = 0;
+  for (std::uint64_t i = 1; i <= 24; ++i) {
+    const event e{g.data(static_cast<int>(i % 12)), g.any().occurred_at};
+    const auto json = envelope_of(e, i, stream_of(e, g));
+    std::vector<std::string> variants;
+    for (std::size_t k = 0; k < json.size(); ++k) {
+      variants.push_back(json.substr(0, k) + json.substr(k + 1));
+      for (char c : {'"', '1', 'n', ',', '}', '\\', 'X', ' '}) {
+        std::string v = json;
+        v[k] = c;
+        variants.push_back(v);
+      }
+    }
+    for (const auto& v : variants) {
+      decoded_event fast;
+      if (!decode_stored(v, true, fast)) {
+        ++refused;
+        continue;
+      }
+      ++accepted;
+      const auto ref = reference(v);
+      ASSERT_TRUE(ref.has_value()) << v;
+      expect_same(fast, *ref, v);
+    }
+  }
+  EXPECT_GT(accepted, 0u);  // e.g. a changed letter inside a string
+  EXPECT_GT(refused, 0u);
+}
+
+TEST(DecodeStored, LeavesOlderSchemasAndForeignLayoutsToTheCodec) {
+  const std::string head =
+      R"({"event_id":"0194c3a2-7f00-7000-8000-000000000005","type":"TenantSuspended",)"
+      R"("schema_version":1,"stream_id":"tn_0194c3a2-7f00-7000-8000-000000000005",)"
+      R"("tenant_id":"tn_0194c3a2-7f00-7000-8000-000000000005","version":2,"position":9,)"
+      R"("occurred_at":"2026-01-15T09:35:00.123Z",)";
+  const std::string meta = R"("metadata":{"correlation_id":"c","causation_id":"",)"
+                           R"("actor":"a","traceparent":""}})";
+  decoded_event d;
+  ASSERT_TRUE(decode_stored(head + R"("data":{"reason":"r"},)" + meta, false, d));
+  EXPECT_EQ(d.position, 9u);
+  EXPECT_TRUE(std::holds_alternative<tenant_suspended>(d.event.data));
+  // No metadata at all: still the codec's reading.
+  ASSERT_TRUE(decode_stored(head + R"("data":{"reason":"r"}})", false, d));
+
+  for (const std::string bad : {
+           head + R"("data":{"reason":"r","extra":1},)" + meta,        // unknown data key
+           head + R"("data":{"reason":"r","reason":"s"},)" + meta,     // repeated key
+           head + R"("data":{},)" + meta,                              // missing key
+           head + R"("data":{"reason":5},)" + meta,                    // wrong type
+           head + R"("data":{"reason":"r"},"metadata":{"actor":5}})",  // metadata type
+           head + R"("data":{"reason":"r"},)" + meta + " x",           // trailing bytes
+           head + R"("data":{"reason":"r"},"extra":0,)" + meta,        // unknown key
+       }) {
+    EXPECT_FALSE(decode_stored(bad, false, d)) << bad;
+  }
+
+  // A v1 TenantCreated (flat settings): upcast by the codec, never read here.
+  gen g(3);
+  event e{g.data(0), clock_time{}};
+  auto p = es::codec::to_proposed(e, "0194c3a2-7f00-7000-8000-000000000006");
+  p.schema_version = 1;
+  const auto current = es::codec::encode_envelope(p, "tn_x", "tn_x", 1, 1, {});
+  EXPECT_FALSE(decode_stored(current, true, d));
+  std::string flat = p.data_json;
+  const auto at = flat.find(R"("settings":{)");
+  ASSERT_NE(at, std::string::npos);
+  const auto end = flat.find('}', at);
+  flat = flat.substr(0, at) + flat.substr(at + 12, end - at - 12) + flat.substr(end + 1);
+  p.data_json = flat;
+  const auto v1 = es::codec::encode_envelope(p, std::get<tenant_created>(e.data).id.str(),
+                                             std::get<tenant_created>(e.data).id.str(), 1, 1, {});
+  EXPECT_FALSE(decode_stored(v1, true, d)) << v1;
+  const auto ref = reference(v1);
+  ASSERT_TRUE(ref.has_value()) << v1;
+  EXPECT_TRUE(ref->event.data == e.data);
+}
+
+TEST(EvolveInPlace, EqualsEvolveWithoutThePaymentIds) {
+  gen g(5);
+  for (int run = 0; run < 200; ++run) {
+    tenant_state a, b;
+    for (int i = 0; i < 30; ++i) {
+      const event e = g.any();
+      a = evolve(std::move(a), e);
+      a.seen_payment_ids.clear();
+      event consumed = e;
+      evolve_in_place(b, consumed);
+      ASSERT_TRUE(a == b) << "run " << run << " event " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tenant::projections::detail
