@@ -224,19 +224,33 @@ result<generation_ptr> projections_db::open_generation_locked(std::string_view p
   g->projection = std::string(projection);
   g->number = number;
   g->db = db_;
+  // The missing column families are created in one call: RocksDB rewrites and re-parses its
+  // OPTIONS file once per call, which was a tenth of a short replay's CPU one family at a time.
+  std::vector<std::string> missing;
+  for (const auto& base : projection_cfs(projection)) {
+    const auto name = cf_name(base, number);
+    if (!unclaimed_.contains(name)) missing.push_back(name);
+  }
+  if (!missing.empty() && (!create || read_only_))
+    return make_error_code(read_only_ ? errc::invalid_argument : errc::corruption);
+  std::vector<rocksdb::ColumnFamilyHandle*> created;
+  if (!missing.empty()) {
+    auto s = db_->CreateColumnFamilies(cf_options(cache_), missing, &created);
+    if (!s.ok()) {
+      for (auto* h : created)
+        db_->DestroyColumnFamilyHandle(h);
+      return to_error(s);
+    }
+  }
+  std::size_t next_created = 0;
   for (const auto& base : projection_cfs(projection)) {
     const auto name = cf_name(base, number);
     if (auto u = unclaimed_.find(name); u != unclaimed_.end()) {
       g->cfs.push_back(u->second);
       unclaimed_.erase(u);
-      continue;
+    } else {
+      g->cfs.push_back(created[next_created++]);
     }
-    if (!create || read_only_)
-      return make_error_code(read_only_ ? errc::invalid_argument : errc::corruption);
-    rocksdb::ColumnFamilyHandle* h = nullptr;
-    auto s = db_->CreateColumnFamily(cf_options(cache_), name, &h);
-    if (!s.ok()) return to_error(s);
-    g->cfs.push_back(h);
   }
   live_[key] = g;
   return g;
@@ -305,9 +319,7 @@ std::error_code projections_db::swap_in(const generation_ptr& old_active,
     shadow_.erase(shadow->projection);
   }
   // The old copy is unreachable now; its handles stay valid for readers still holding it.
-  if (old_active)
-    for (auto* h : old_active->cfs)
-      db_->DropColumnFamily(h);
+  if (old_active) db_->DropColumnFamilies(old_active->cfs);  // one OPTIONS rewrite
   return {};
 }
 
