@@ -81,7 +81,11 @@ boost::system::result<void, std::string> app::open_storage() {
   model_ = std::move(*model);
 
   auto* store_ptr = store_.get();
+  // Unready while writes fail (a full or read-only data directory): a load balancer then
+  // sends commands elsewhere; the detail names the storage error.
   readiness_.add("eventstore", [store_ptr] {
+    if (auto why = store_ptr->write_failure(); !why.empty())
+      return api::readiness::status{false, "writes failing: " + why};
     return api::readiness::status{true, "head " + std::to_string(store_ptr->head())};
   });
   auto* model_ptr = model_.get();

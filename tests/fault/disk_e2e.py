@@ -147,6 +147,16 @@ def main():
         if node.proc.poll() is not None:
             fail("tenantd exited on a full disk (code %s)" % node.proc.returncode)
 
+        # /readyz: unready, its eventstore check naming the full disk.
+        res = node.request("GET", "/readyz")
+        check = (res.json or {}).get("checks", {}).get("eventstore", {}) \
+            if isinstance(res.json, dict) else {}
+        if res.status != 503 or check.get("ready") is not False or \
+                "no space" not in str(check.get("detail", "")).lower():
+            fail("/readyz on a full disk answered %d %r" % (res.status, res.json))
+        print("disk_e2e: /readyz on a full disk: 503, eventstore: %s" % check.get("detail"),
+              flush=True)
+
         # Queries keep working.
         for tid, name in acked.items():
             res = call(node, "GET", "/api/v1/tenants/" + tid)
@@ -187,6 +197,10 @@ def main():
                 fail("create after recovery answered %r" % res)
             acked[res.json["id"]] = res.json["name"]
         print("disk_e2e: commands succeed again after %d tries" % n, flush=True)
+        # Ready again without a restart (the projections catch up on their own).
+        if not h.wait_until(lambda: node.request("GET", "/readyz").status == 200, 60, 0.2):
+            res = node.request("GET", "/readyz")
+            fail("/readyz 60 s after space returned answered %d %r" % (res.status, res.json))
 
         # Nothing acknowledged is lost, across a restart too.
         rc = node.stop()

@@ -578,8 +578,8 @@ def run_scenario(args, fs, node):
             fail("/readyz: check %s is not ready and says nothing" % name)
     if naming and res.status != 503:
         fail("/readyz names the read-only disk (%s) but answers %d" % (naming, res.status))
-    if not naming:
-        log("note: /readyz does not name the read-only disk")
+    if "eventstore" not in naming:
+        fail("/readyz: the eventstore check does not name the read-only disk: %r" % res.json)
 
     # 3. Queries keep working.
     check_reads(client, acks, after_restart=False)
