@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <istream>
@@ -200,6 +201,24 @@ class decode_pipeline {
   std::vector<std::thread> threads_;
 };
 
+// Ids compared as two 64-bit words: std::array's operators call memcmp (5% of the folding
+// thread in the profile, between the row lookups and the sort of the dirty rows).
+bool same_id(const uuid16& a, const uuid16& b) {
+  std::uint64_t x[2], y[2];
+  std::memcpy(x, a.data(), 16);
+  std::memcpy(y, b.data(), 16);
+  return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+// Byte order of ids (their key order), from big-endian words.
+bool id_less(const uuid16& a, const uuid16& b) {
+  std::uint64_t x[2], y[2];
+  std::memcpy(x, a.data(), 16);
+  std::memcpy(y, b.data(), 16);
+  const auto x0 = __builtin_bswap64(x[0]), y0 = __builtin_bswap64(y[0]);
+  if (x0 != y0) return x0 < y0;
+  return __builtin_bswap64(x[1]) < __builtin_bswap64(y[1]);
+}
+
 // The replay's tenant rows by id: rows in one vector, an open-addressing table of (hash tag,
 // slot) probed linearly. A lookup touches one 8-byte table entry and the row itself, where
 // std::unordered_map chased a bucket, a predecessor node and the node (three cache misses per
@@ -223,7 +242,7 @@ class row_table {
       if (e == 0) return nullptr;
       if (static_cast<std::uint32_t>(e >> 32) == tag) {
         Row& r = rows_[static_cast<std::uint32_t>(e) - 1];
-        if (r.id == id) return &r;
+        if (same_id(r.id, id)) return &r;
       }
     }
   }
@@ -662,7 +681,7 @@ class replay_writer {
   struct dirty_row {
     uuid16 id;
     std::uint32_t slot;
-    bool operator<(const dirty_row& o) const { return id < o.id; }
+    bool operator<(const dirty_row& o) const { return id_less(id, o.id); }
   };
   std::vector<dirty_row> dirty_;
   struct member_put {
