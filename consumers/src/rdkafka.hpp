@@ -5,6 +5,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 
 #include "tenant/consumers/errors.hpp"
 #include "tenant/consumers/kafka.hpp"
+#include "tenant/domain/types.hpp"
 
 namespace tenant::consumers::detail {
 
@@ -87,5 +89,13 @@ std::error_code to_error(rd_kafka_resp_err_t err);
 
 /// Milliseconds as librdkafka wants them (saturating int).
 int to_ms(std::chrono::milliseconds d);
+
+/// Room for ce_time: 24 characters for years 0000-9999, up to 26 for any other year.
+inline constexpr std::size_t ce_time_capacity = 32;
+
+/// The ce_time header value (kafka.hpp event_headers()): domain::format_time's text
+/// ("2026-01-15T09:30:00.123Z"), written into `out` without snprintf or an allocation; it runs
+/// once per published record. Returns the written part of `out`.
+std::string_view format_ce_time(domain::clock_time t, char (&out)[ce_time_capacity]);
 
 }  // namespace tenant::consumers::detail

@@ -128,7 +128,7 @@ class relay_impl final : public relay {
     rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     const auto deadline = steady::now() + config_.stop_timeout;
     while (rd_kafka_outq_len(producer_.get()) > 0 && steady::now() < deadline)
-      rd_kafka_poll(producer_.get(), 20);
+      poll(20);
     advance();
     topic_.reset();
     producer_.reset();
@@ -145,11 +145,13 @@ class relay_impl final : public relay {
     auto& s = window_[pos - base_ - 1];
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       s = slot::acknowledged;
-      published_.fetch_add(1, std::memory_order_relaxed);
-      prove_reachable();
+      ++delivered_;  // published_ and the reachability proof follow once per poll()
       return;
     }
     s = slot::failed;
+    // Earlier successes of this poll first, as if each were accounted as it came: the error set
+    // below must outlive the proof they bring, not be cleared by it at the end of the poll.
+    account_deliveries();
     // A purge is ours (restart or stop): not a refusal by the cluster.
     if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
       return;
@@ -175,6 +177,20 @@ class relay_impl final : public relay {
       return;
     }
     spdlog::debug("kafka relay: {}: {}", rd_kafka_err2name(e), reason);
+  }
+
+  // rd_kafka_poll, then what the successful deliveries it served prove, once per poll rather than
+  // once per record (a clock read and atomic stores per record showed in profiles).
+  void poll(int timeout_ms) {
+    rd_kafka_poll(producer_.get(), timeout_ms);
+    account_deliveries();
+  }
+
+  void account_deliveries() {
+    if (delivered_ == 0) return;
+    published_.fetch_add(delivered_, std::memory_order_relaxed);
+    delivered_ = 0;
+    prove_reachable();
   }
 
   void prove_reachable() {
@@ -241,7 +257,7 @@ class relay_impl final : public relay {
       rd_kafka_header_add(h, name.data(), static_cast<ssize_t>(name.size()), value.data(),
                           static_cast<ssize_t>(value.size()));
     };
-    char position[24], version[24];
+    char position[24], version[24], time[detail::ce_time_capacity];
     const auto p_end = std::to_chars(position, position + sizeof position, e.position).ptr;
     const auto v_end = std::to_chars(version, version + sizeof version, e.version).ptr;
     add("ce_specversion", "1.0");
@@ -249,7 +265,7 @@ class relay_impl final : public relay {
     add("ce_type", e.type);
     add("ce_source", "/tenants");
     add("ce_subject", key);
-    add("ce_time", domain::format_time(e.occurred_at));
+    add("ce_time", detail::format_ce_time(e.occurred_at, time));
     add("content-type", "application/json");
     add("position", std::string_view(position, static_cast<std::size_t>(p_end - position)));
     add("version", std::string_view(version, static_cast<std::size_t>(v_end - version)));
@@ -339,18 +355,18 @@ class relay_impl final : public relay {
         restart();
         continue;
       }
-      rd_kafka_poll(producer_.get(), 0);
+      poll(0);
       advance();
       store_checkpoint(window_.empty());
       probe();
       if (restart_needed_) continue;
 
       if (next_pending_ < pending_.size()) {
-        if (!produce_pending()) rd_kafka_poll(producer_.get(), 10);
+        if (!produce_pending()) poll(10);
         continue;
       }
       if (window_.size() >= config_.max_in_flight) {
-        rd_kafka_poll(producer_.get(), 50);  // backpressure: the log waits
+        poll(50);  // backpressure: the log waits
         continue;
       }
       // Idle: block on the log. With records in flight, wait briefly so that delivery reports
@@ -367,14 +383,14 @@ class relay_impl final : public relay {
       if (batch->empty()) continue;
       pending_ = std::move(*batch);
       next_pending_ = 0;
-      if (!produce_pending()) rd_kafka_poll(producer_.get(), 10);
+      if (!produce_pending()) poll(10);
     }
     // Stopping: let what is in flight complete (bounded; not at all when Kafka is known to be
     // away: the records are in the log and the next start re-sends them).
     if (producer_) {
       const auto deadline = steady::now() + config_.stop_timeout;
       while (!window_.empty() && reachable_ && steady::now() < deadline) {
-        rd_kafka_poll(producer_.get(), 20);
+        poll(20);
         advance();
         if (restart_needed_) break;
       }
@@ -394,6 +410,7 @@ class relay_impl final : public relay {
   std::deque<slot> window_;  // produced positions base_+1 .. base_+size
   std::vector<eventstore::recorded_event> pending_;  // read from the log, not yet produced
   std::size_t next_pending_ = 0;
+  std::uint64_t delivered_ = 0;  // successful deliveries served by the current poll()
   steady::time_point last_store_{};
   steady::time_point last_probe_{};
   steady::time_point last_proof_{};

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -263,6 +264,34 @@ TEST(KafkaContractTest, HeadersFollowTheCloudEventsBinaryMode) {
   e.tenant_id.clear();
   EXPECT_EQ(event_key(e), e.stream_id);
   EXPECT_EQ(dlq_topic("billing.events"), "billing.events.dlq");
+}
+
+// ce_time is formatted without snprintf on the relay's hot path; it must stay byte-for-byte
+// domain::format_time (occurred_at in the envelope), including before 1970 and beyond 4 digits.
+TEST(KafkaContractTest, CeTimeIsTheEnvelopesOccurredAtText) {
+  using std::chrono::milliseconds;
+  const std::int64_t times_ms[] = {
+      0,
+      1,
+      -1,                   // 1969-12-31T23:59:59.999Z
+      951'782'400'000,      // 2000-02-29T00:00:00.000Z
+      1'767'000'000'123,    // 2025-12-29T09:20:00.123Z
+      253'402'300'799'999,  // 9999-12-31T23:59:59.999Z
+      253'402'300'800'000,  // year 10000: not four digits
+      -62'167'219'200'000,  // 0000-01-01T00:00:00.000Z
+      -62'167'219'200'001,  // year -1
+  };
+  eventstore::recorded_event e;
+  for (const auto ms : times_ms) {
+    e.occurred_at = domain::clock_time(milliseconds(ms));
+    const auto headers = event_headers(e);
+    const auto it = std::find_if(headers.begin(), headers.end(),
+                                 [](const message_header& h) { return h.name == "ce_time"; });
+    ASSERT_NE(it, headers.end());
+    EXPECT_EQ(it->value, domain::format_time(e.occurred_at)) << ms;
+  }
+  e.occurred_at = domain::clock_time(milliseconds(951'782'400'000));
+  EXPECT_EQ(event_headers(e)[5].value, "2000-02-29T00:00:00.000Z");
 }
 
 }  // namespace
