@@ -207,7 +207,7 @@ TEST(DecodeStored, LeavesOlderSchemasAndForeignLayoutsToTheCodec) {
   // No metadata at all: still the codec's reading.
   ASSERT_TRUE(decode_stored(head + R"("data":{"reason":"r"}})", false, d));
 
-  for (const std::string bad : {
+  for (const std::string& bad : {
            head + R"("data":{"reason":"r","extra":1},)" + meta,        // unknown data key
            head + R"("data":{"reason":"r","reason":"s"},)" + meta,     // repeated key
            head + R"("data":{},)" + meta,                              // missing key
