@@ -371,7 +371,7 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
     const domain::decide_context ctx{options.clock(), options.limits,
                                      options.payment_failures_before_suspension};
     auto decision = domain::decide(loaded->state, run->cmd, ctx);
-    if (!decision) return complete(*run, domain_failure(std::move(decision.error())));
+    if (!decision) return complete(*run, domain_failure(decision.error()));
     if (decision->empty()) {
       execute_success s;
       s.state = std::move(loaded->state);

@@ -13,11 +13,14 @@ shift || true
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="$root/build/fuzz"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(json_body envelope envelope_header query)
+[ ${#targets[@]} -eq 0 ] && targets=(json_body envelope envelope_header query jwt http_request)
 
+# As scripts/build: ccache shares objects between checkouts (a fresh clone in CI hits).
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache} CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENANT_SANITIZER=asan -DTENANT_FUZZ=ON \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DCMAKE_C_FLAGS_DEBUG="-O1 -g1" \
+  -DTENANT_SANITIZER=asan -DTENANT_FUZZ=ON \
   -DTENANT_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j2 --target "${targets[@]/#/fuzz_}"
 
