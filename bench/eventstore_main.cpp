@@ -112,7 +112,8 @@ void print_summary() {
   const double inline64 = find("append/fsync_inline_sync/", "/threads:64");
   if (append64 > 0 && inline64 > 0)
     std::printf(
-        "append, 64 appenders, fsync: pipelined sync (SyncWAL on the sync thread) %.0f events/s; "
+        "append, 64 appenders, fsync: pipelined sync (WAL files fdatasynced on the sync thread) "
+        "%.0f events/s; "
         "sync inside the write (WriteOptions::sync) %.0f events/s; ratio %.2fx\n",
         append64, inline64, append64 / inline64);
   for (const char* mode : {"fsync", "os"})
