@@ -216,8 +216,15 @@ void check_accepted(const api::token_verifier& verifier, std::string_view token,
   const auto* tid = claims.if_contains("tenant_id");
   const bool has_tid = tid && !tid->is_null();
   if (has_tid != who.tenant_id.has_value()) finding("the principal's tenant_id is not the token's");
-  if (has_tid && (!tid->is_string() || who.tenant_id->str() != tid->as_string()))
-    finding("the principal's tenant_id is not the token's");
+  // The same id: a UUID's hex digits are case-insensitive on input (RFC 4122) and the principal
+  // holds the canonical lowercase form (crash-uppercase-tenant-id).
+  if (has_tid) {
+    if (!tid->is_string()) finding("the principal's tenant_id is not the token's");
+    std::string claimed(tid->as_string());
+    for (char& ch : claimed)
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    if (who.tenant_id->str() != claimed) finding("the principal's tenant_id is not the token's");
+  }
   if (who.effective_tenant != who.tenant_id) finding("effective tenant differs from tenant_id");
   if (who.can_write() && !who.can_read()) finding("a writer that cannot read");
 
