@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "tenant/eventstore/rocksdb_logger.hpp"
+#include "tenant/eventstore/rocksdb_support.hpp"
 
 namespace tenant::eventstore::detail {
 
@@ -52,18 +53,6 @@ rocksdb::ColumnFamilyOptions cf_options(column c, const std::shared_ptr<rocksdb:
   return o;
 }
 
-// The store recovers from write errors itself (rocksdb_store.cpp: probe, Resume, flush, reopen)
-// from its writer thread. RocksDB's own background recovery would race with it, and a failed
-// automatic attempt escalates the error to fatal, so it is switched off.
-class manual_recovery final : public rocksdb::EventListener {
- public:
-  const char* Name() const override { return "tenant_manual_recovery"; }
-  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
-                            bool* auto_recovery) override {
-    *auto_recovery = false;
-  }
-};
-
 }  // namespace
 
 result<std::unique_ptr<open_db>> open_layout(const rocksdb_open_options& oo) {
@@ -77,7 +66,9 @@ result<std::unique_ptr<open_db>> open_layout(const rocksdb_open_options& oo) {
   dbo.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   if (oo.env) dbo.env = oo.env;
   if (oo.read_only) dbo.max_open_files = -1;  // required by secondary instances
-  dbo.listeners.push_back(std::make_shared<manual_recovery>());
+  // The store recovers from write errors itself (rocksdb_store.cpp: probe, Resume, flush,
+  // reopen) from its writer thread.
+  dbo.listeners.push_back(make_manual_recovery_listener());
   // No LOG file in the data directory: on a full disk it would abort the process (see
   // rocksdb_logger.hpp).
   dbo.info_log = make_rocksdb_logger("events");

@@ -20,6 +20,7 @@
 #include "log_reader.hpp"
 #include "pipeline.hpp"
 #include "rocksdb_layout.hpp"
+#include "tenant/eventstore/rocksdb_support.hpp"
 
 namespace tenant::eventstore {
 
@@ -40,93 +41,6 @@ std::error_code to_error(const rocksdb::Status& s) {
 domain::clock_time system_now() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
-
-// ---- fault injection (rocksdb_options::fault) ----
-
-class faulty_file final : public rocksdb::FSWritableFileOwnerWrapper {
- public:
-  faulty_file(std::unique_ptr<rocksdb::FSWritableFile> f, std::shared_ptr<write_fault> fault,
-              const std::string& name)
-      : FSWritableFileOwnerWrapper(std::move(f)),
-        fault_(std::move(fault)),
-        wal_(name.ends_with(".log")) {}
-  rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
-                           rocksdb::IODebugContext* g) override {
-    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
-    return FSWritableFileOwnerWrapper::Append(d, o, g);
-  }
-  rocksdb::IOStatus Append(const rocksdb::Slice& d, const rocksdb::IOOptions& o,
-                           const rocksdb::DataVerificationInfo& v,
-                           rocksdb::IODebugContext* g) override {
-    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
-    return FSWritableFileOwnerWrapper::Append(d, o, v, g);
-  }
-  rocksdb::IOStatus Flush(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
-    if (failing()) return rocksdb::IOStatus::NoSpace("injected");
-    return FSWritableFileOwnerWrapper::Flush(o, g);
-  }
-  rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
-    hold();
-    if (failing() || fault_->fail_syncs.load()) return rocksdb::IOStatus::IOError("injected");
-    return FSWritableFileOwnerWrapper::Sync(o, g);
-  }
-  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* g) override {
-    hold();
-    if (failing() || fault_->fail_syncs.load()) return rocksdb::IOStatus::IOError("injected");
-    return FSWritableFileOwnerWrapper::Fsync(o, g);
-  }
-
- private:
-  bool failing() const { return fault_->fail_writes.load(); }
-  void hold() {
-    if (!wal_ || !fault_->hold_wal_syncs.load()) return;
-    fault_->held_wal_syncs.fetch_add(1);
-    fault_->held_wal_syncs.notify_all();
-    fault_->hold_wal_syncs.wait(true);
-    fault_->held_wal_syncs.fetch_sub(1);
-    fault_->held_wal_syncs.notify_all();
-  }
-  std::shared_ptr<write_fault> fault_;
-  const bool wal_;
-};
-
-class faulty_fs final : public rocksdb::FileSystemWrapper {
- public:
-  faulty_fs(std::shared_ptr<write_fault> fault)
-      : FileSystemWrapper(rocksdb::FileSystem::Default()), fault_(std::move(fault)) {}
-  const char* Name() const override { return "tenant_faulty_fs"; }
-  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                    rocksdb::IODebugContext* g) override {
-    if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    auto s = target()->NewWritableFile(f, o, &file, g);
-    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_, f);
-    return s;
-  }
-  rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
-                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                       rocksdb::IODebugContext* g) override {
-    if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    auto s = target()->ReopenWritableFile(f, o, &file, g);
-    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_, f);
-    return s;
-  }
-  rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
-                                      const rocksdb::FileOptions& o,
-                                      std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                      rocksdb::IODebugContext* g) override {
-    if (fault_->fail_writes.load()) return rocksdb::IOStatus::NoSpace("injected");
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    auto s = target()->ReuseWritableFile(f, old, o, &file, g);
-    if (s.ok()) *r = std::make_unique<faulty_file>(std::move(file), fault_, f);
-    return s;
-  }
-
- private:
-  std::shared_ptr<write_fault> fault_;
-};
 
 // ---- the sync stage's WAL sync (durability fsync, pipelined_sync) ----
 //
@@ -388,7 +302,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   }
 
   std::error_code open() {
-    if (options_.fault) fs_ = std::make_shared<faulty_fs>(options_.fault);
+    if (options_.fault) fs_ = make_faulty_file_system(options_.fault);
     if (!options_.read_only && needs_sync()) {
       auto base = fs_ ? fs_ : rocksdb::FileSystem::Default();
       wal_ = std::make_shared<wal_set>(base);
@@ -946,20 +860,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
   }
 
   // Writes and syncs a small file beside the database through the store's file system.
-  rocksdb::IOStatus probe_disk() {
-    auto fs = fs_ ? fs_ : rocksdb::FileSystem::Default();
-    const std::string name = options_.path + "/RECOVERY_PROBE";
-    rocksdb::IOOptions io;
-    std::unique_ptr<rocksdb::FSWritableFile> file;
-    auto s = fs->NewWritableFile(name, rocksdb::FileOptions(), &file, nullptr);
-    if (!s.ok()) return s;
-    const std::string block(4096, '\0');
-    s = file->Append(block, io, nullptr);
-    if (s.ok()) s = file->Sync(io, nullptr);
-    file->Close(io, nullptr).PermitUncheckedError();
-    fs->DeleteFile(name, io, nullptr).PermitUncheckedError();
-    return s;
-  }
+  rocksdb::Status probe_disk() { return probe_directory(fs_, options_.path); }
 
   // A write beside the pipeline failed: RocksDB refuses every write now (background error),
   // so the pipeline recovers before its next batch instead of failing one more, and retries

@@ -1,13 +1,16 @@
 #include "db.hpp"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <tenant/eventstore/rocksdb_logger.hpp>
+#include <tenant/eventstore/rocksdb_support.hpp>
 
 #include "keys.hpp"
 
@@ -91,6 +94,15 @@ result<std::unique_ptr<projections_db>> projections_db::open(const db_options& o
   // No LOG file in the data directory: on a full disk it would abort the process (see
   // tenant/eventstore/rocksdb_logger.hpp).
   dbo.info_log = tenant::eventstore::make_rocksdb_logger("projections");
+  // The projector recovers from write errors itself (try_resume), RocksDB's attempts would race
+  // with it.
+  dbo.listeners.push_back(tenant::eventstore::make_manual_recovery_listener());
+  std::shared_ptr<rocksdb::Env> env;
+  if (o.fault) {
+    self->fs_ = tenant::eventstore::make_faulty_file_system(o.fault);
+    env = rocksdb::NewCompositeEnv(self->fs_);
+    dbo.env = env.get();
+  }
   if (o.read_only) dbo.max_open_files = -1;  // required by secondary instances
 
   std::vector<std::string> names;
@@ -123,7 +135,8 @@ result<std::unique_ptr<projections_db>> projections_db::open(const db_options& o
       return make_error_code(errc::locked);
     return to_error(s);
   }
-  self->db_.reset(raw);
+  // Generations share the DB and may outlive this object; the env goes with the DB.
+  self->db_.reset(raw, [env](rocksdb::DB* d) { delete d; });
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] == rocksdb::kDefaultColumnFamilyName) {
       raw->DestroyColumnFamilyHandle(handles[i]);  // the default one is unused
@@ -335,6 +348,36 @@ result<std::uint64_t> projections_db::load_checkpoint(const std::string& key) co
 void projections_db::put_checkpoint(rocksdb::WriteBatch& wb, const std::string& key,
                                     std::uint64_t pos) const {
   wb.Put(checkpoints(), key, be64(pos));
+}
+
+std::string projections_db::try_resume() {
+  if (read_only_) return "opened read-only";
+  if (auto s = tenant::eventstore::probe_directory(fs_, path_); !s.ok()) return s.ToString();
+  auto s = db_->Resume();
+  if (s.ok()) {
+    std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+    std::vector<generation_ptr> keep;  // the handles stay valid during the flush
+    {
+      std::lock_guard lk(mu_);
+      cfs = fixed_;
+      for (const auto& [name, h] : unclaimed_)
+        cfs.push_back(h);
+      for (const auto& [name, weak] : live_) {
+        auto g = weak.lock();
+        if (!g || g->db != db_) continue;
+        keep.push_back(g);
+        cfs.insert(cfs.end(), g->cfs.begin(), g->cfs.end());
+      }
+    }
+    std::erase(cfs, nullptr);
+    std::sort(cfs.begin(), cfs.end());
+    cfs.erase(std::unique(cfs.begin(), cfs.end()), cfs.end());
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    fo.allow_write_stall = true;
+    s = db_->Flush(fo, cfs);
+  }
+  return s.ok() ? std::string() : s.ToString();
 }
 
 }  // namespace tenant::projections::detail

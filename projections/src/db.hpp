@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "tenant/eventstore/event_store.hpp"
 #include "tenant/projections/errors.hpp"
 
 namespace tenant::projections::detail {
@@ -57,7 +58,8 @@ struct shadow_info {
 struct db_options {
   std::string path;
   std::size_t block_cache_bytes = 128u << 20;
-  bool read_only = false;  // secondary instance
+  bool read_only = false;                               // secondary instance
+  std::shared_ptr<eventstore::write_fault> fault = {};  // test hook, normally empty
 };
 
 class projections_db {
@@ -93,6 +95,13 @@ class projections_db {
   /// Reads meta "active"/"shadow" again (a secondary instance after catching up).
   std::error_code refresh();
 
+  /// After a failed write RocksDB refuses every write until Resume(). This probes the
+  /// directory first (while the disk is still full nothing else is tried: a failed Resume can
+  /// make the error one it no longer clears), then resumes and flushes every column family, so
+  /// that what the memtables hold is durable and the WAL with the failed record is obsolete.
+  /// Returns "" when the database takes writes again, else why not (RocksDB's status text).
+  std::string try_resume();
+
  private:
   projections_db() = default;
   std::error_code load_meta_locked();
@@ -112,6 +121,7 @@ class projections_db {
   std::string path_;
   bool read_only_ = false;
   std::shared_ptr<rocksdb::Cache> cache_;
+  std::shared_ptr<rocksdb::FileSystem> fs_;  // the fault-injection file system, else null
 };
 
 }  // namespace tenant::projections::detail

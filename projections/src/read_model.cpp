@@ -1,6 +1,7 @@
 // The read model: opening, the projector thread, queries, usage, memberships, waiters and the
 // online rebuild. Layout of the database: db.hpp; folding: fold.hpp and sets.hpp.
 #include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <random>
@@ -74,7 +75,10 @@ domain::clock_time read_model_impl::now() const {
 
 std::error_code read_model_impl::open() {
   if (options_.path.empty()) return make_error_code(errc::invalid_argument);
-  auto db = projections_db::open({options_.path, options_.block_cache_bytes, options_.read_only});
+  auto db = projections_db::open({.path = options_.path,
+                                  .block_cache_bytes = options_.block_cache_bytes,
+                                  .read_only = options_.read_only,
+                                  .fault = options_.fault});
   if (!db) return db.error();
   db_ = std::move(*db);
   auto tg = db_->active("tenants");
@@ -217,7 +221,23 @@ void read_model_impl::run_projector() {
     std::lock_guard slk(sub_mu_);
     sub_.reset();  // re-read from the checkpoints
   };
+  // After a failed write of the projections database RocksDB refuses every write until it is
+  // resumed (a full disk that frees up again does not clear it by itself): the projector
+  // resumes it before its next fold.
+  bool db_failed = false;
+  bool resume_logged = false;  // one line per outage, not one per retry
   while (!stopping_) {
+    if (db_failed) {
+      if (auto why = db_->try_resume(); !why.empty()) {
+        set_error("tenants", "writing the projections failed, waiting for storage: " + why);
+        if (!resume_logged) spdlog::error("projections: cannot resume yet: {}", why);
+        resume_logged = true;
+        pause();
+        continue;
+      }
+      db_failed = false;
+      spdlog::warn("projections: storage recovered, the projector continues");
+    }
     eventstore::subscription* sub = nullptr;
     {
       std::lock_guard lk(sub_mu_);
@@ -245,6 +265,14 @@ void read_model_impl::run_projector() {
       auto m = members();
       if (auto ec = fold_into(*db_, *decoded, t.get(), m.get(), false); ec) {
         set_error("tenants", "writing the projections failed: " + ec.message());
+        if (ec == errc::storage_unavailable && !db_failed) {
+          spdlog::error(
+              "projections: writing the projections failed ({}); the projector "
+              "resumes when the data directory takes writes again",
+              ec.message());
+          db_failed = true;
+          resume_logged = false;
+        }
         pause();
         continue;
       }

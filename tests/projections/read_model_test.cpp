@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "model_support.hpp"
 
 namespace tenant::projections::test {
@@ -346,6 +348,57 @@ TEST(ReadModel, StatusReportsCheckpointsAndLag) {
     EXPECT_TRUE(s.error.empty());
   }
   EXPECT_TRUE(m->caught_up());
+}
+
+// A full disk fails a write of the projections' own database: RocksDB then refuses every
+// write until it is resumed. The projector must report it, wait, and continue by itself once
+// the files take writes again (no restart), and what it wrote after that must be durable.
+TEST(ReadModel, ProjectorResumesAfterItsOwnDatabaseFailedAWrite) {
+  temp_dir dir;
+  auto store = eventstore::make_memory_store();
+  world w(*store, 11);
+  for (int i = 0; i < 30; ++i)
+    w.step();
+  auto fault = std::make_shared<eventstore::write_fault>();
+  read_model_options o;
+  o.fault = fault;
+  auto m = open_model(*store, dir.sub("p"), o);
+  m->start();
+  ASSERT_TRUE(wait_until(*m, store->head()));
+  const auto before = store->head();
+
+  fault->fail_writes = true;
+  for (int i = 0; i < 30; ++i)
+    w.step();
+  ASSERT_GT(store->head(), before);
+  // The fold of the new events fails: the projection reports why and stays at its checkpoint.
+  std::string error;
+  for (int i = 0; i < 3000 && error.empty(); ++i) {  // bounded: 30 s
+    for (const auto& s : m->status())
+      if (s.name == "tenants") error = s.error;
+    if (error.empty()) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_FALSE(error.empty()) << "no error reported while the projections' files fail";
+  EXPECT_NE(error.find("writing the projections failed"), std::string::npos) << error;
+  EXPECT_FALSE(wait_until(*m, store->head(), 300ms));
+  EXPECT_LT(m->status()[0].checkpoint, store->head());
+
+  // Space returns: the projector resumes the database itself and catches up.
+  fault->fail_writes = false;
+  ASSERT_TRUE(wait_until(*m, store->head(), 30s)) << "the projector stayed behind";
+  for (int i = 0; i < 10; ++i)
+    w.step();
+  ASSERT_TRUE(wait_until(*m, store->head(), 30s));
+  expect_views_match(w, *store, *m);
+  for (const auto& s : m->status())
+    EXPECT_TRUE(s.error.empty()) << s.name << ": " << s.error;
+
+  // What was written after the resume survives a restart.
+  m->stop();
+  m.reset();
+  auto again = open_model(*store, dir.sub("p"));
+  EXPECT_EQ(again->status()[0].checkpoint, store->head());
+  expect_views_match(w, *store, *again);
 }
 
 TEST(ReadModel, SecondProcessIsRefusedWithLocked) {

@@ -60,6 +60,9 @@ struct read_model_options {
   /// Open the database as a secondary (read-only) instance: queries as of open, no projector,
   /// every write fails with errc::read_only. Works while tenantd holds the database (verify).
   bool read_only = false;
+  /// Test hook (fault-injection tests only): the projections database's files fail as on a full
+  /// disk while `fault->fail_writes` is true (see eventstore::write_fault).
+  std::shared_ptr<eventstore::write_fault> fault;
 };
 
 /// Called once with true when the projections reached the position, false on the deadline or
