@@ -132,3 +132,55 @@ int to_ms(std::chrono::milliseconds d) {
 }
 
 }  // namespace tenant::consumers::detail
+
+#if defined(__SANITIZE_THREAD__)
+// ThreadSanitizer builds only. librdkafka starts its threads with C11 thrd_create, which glibc
+// implements by calling its internal pthread_create, past TSan's interceptor: TSan then has no
+// state for those threads and crashes in their first malloc (SEGV in the mock cluster's
+// "rdk:mock" thread). These definitions take precedence over glibc's for librdkafka (symbol
+// interposition; the executable exports them because librdkafka.so references them) and go
+// through the intercepted pthread_create/pthread_join, with the int result carried in the
+// thread's void* as glibc's own thrd_create does. What librdkafka does inside its threads stays
+// invisible to TSan (it is not instrumented; tests/tsan.supp ignores its interceptor calls).
+#include <pthread.h>
+#include <threads.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <new>
+
+namespace {
+
+struct c11_start {
+  thrd_start_t fn;
+  void* arg;
+};
+
+void* run_c11_thread(void* p) {
+  const c11_start s = *static_cast<c11_start*>(p);
+  delete static_cast<c11_start*>(p);
+  return reinterpret_cast<void*>(static_cast<std::intptr_t>(s.fn(s.arg)));
+}
+
+}  // namespace
+
+extern "C" int thrd_create(thrd_t* thr, thrd_start_t fn, void* arg) {
+  auto* s = new (std::nothrow) c11_start{fn, arg};
+  if (!s) return thrd_nomem;
+  pthread_t t;
+  const int rc = pthread_create(&t, nullptr, run_c11_thread, s);
+  if (rc != 0) {
+    delete s;
+    return rc == EAGAIN ? thrd_nomem : thrd_error;
+  }
+  *thr = t;
+  return thrd_success;
+}
+
+extern "C" int thrd_join(thrd_t thr, int* res) {
+  void* r = nullptr;
+  if (pthread_join(thr, &r) != 0) return thrd_error;
+  if (res) *res = static_cast<int>(reinterpret_cast<std::intptr_t>(r));
+  return thrd_success;
+}
+#endif
