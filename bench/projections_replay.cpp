@@ -127,8 +127,9 @@ int main(int argc, char** argv) {
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime()
       ->Iterations(3);
+  // TENANT_BENCH_REPLAY_BATCH: events per decoded batch (replay_options::batch_events).
   benchmark::RegisterBenchmark("replay_log", replay_log)
-      ->Arg(8'192)
+      ->Arg(static_cast<std::int64_t>(tenant::bench::env_size("TENANT_BENCH_REPLAY_BATCH", 8'192)))
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime()
       ->Iterations(3);

@@ -4,6 +4,7 @@
 
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "text.hpp"
 
@@ -228,35 +229,48 @@ decision decide(const tenant_state& state, const command& cmd, const decide_cont
       cmd);
 }
 
-tenant_state evolve(tenant_state s, const event& ev) {
+namespace {
+
+// The rules of evolve, once for both apply_in_place forms: `Ev` is `const event&` (strings
+// copied) or `event` (strings moved).
+template <class Ev>
+void apply_event(tenant_state& s, Ev&& ev) {
   ++s.version.value;
   std::visit(
-      [&](const auto& e) {
+      [&](auto&& e) {
         using T = std::decay_t<decltype(e)>;
+        // A member of the event to move from (rvalue form) or to copy from (const form).
+        auto take = [](auto& member) -> decltype(auto) {
+          if constexpr (std::is_const_v<std::remove_reference_t<decltype(e)>>) {
+            return std::as_const(member);
+          } else {
+            return std::move(member);
+          }
+        };
         if constexpr (std::is_same_v<T, user_switched_tenant>) {
           return;  // belongs to an API user's stream; nothing of the tenant changes
         } else {
           s.updated_at = ev.occurred_at;
           if constexpr (std::is_same_v<T, tenant_created>) {
-            s.id = e.id;
+            s.id = take(e.id);
             s.status = tenant_status::provisioning;
-            s.profile = e.profile;
-            s.country_name = e.country_name;
+            s.profile = take(e.profile);
+            s.country_name = take(e.country_name);
             s.subscription = subscription_state{e.plan, subscription_status::trialing,
                                                 e.trial_ends_at, std::nullopt};
             s.created_at = ev.occurred_at;
-            s.created_by = e.created_by;
+            s.created_by = take(e.created_by);
           } else if constexpr (std::is_same_v<T, tenant_provisioned>) {
             s.provisioned = true;
-            s.default_location_id = e.default_location_id;
+            s.default_location_id = take(e.default_location_id);
             // After a suspension or deactivation the late provisioning leaves the status alone.
             if (s.status == tenant_status::provisioning) s.status = tenant_status::active;
           } else if constexpr (std::is_same_v<T, tenant_updated>) {
-            s.profile = e.profile;
-            s.country_name = e.country_name;
+            s.profile = take(e.profile);
+            s.country_name = take(e.country_name);
           } else if constexpr (std::is_same_v<T, tenant_suspended>) {
             s.status = tenant_status::suspended;
-            s.suspension_reason = e.reason;
+            s.suspension_reason = take(e.reason);
           } else if constexpr (std::is_same_v<T, tenant_deactivated>) {
             s.status = tenant_status::deactivated;
             if (e.users) s.users = e.users;
@@ -270,12 +284,12 @@ tenant_state evolve(tenant_state s, const event& ev) {
             s.subscription.plan = e.to;
             if (e.max_seats) s.profile.settings.max_seats = e.max_seats;
           } else if constexpr (std::is_same_v<T, payment_failed>) {
-            s.seen_payment_ids.insert(e.payment_id);
+            s.seen_payment_ids.insert(take(e.payment_id));
             s.consecutive_payment_failures = e.consecutive_failures;
             if (s.subscription.status != subscription_status::cancelled)
               s.subscription.status = subscription_status::past_due;
           } else if constexpr (std::is_same_v<T, payment_succeeded>) {
-            s.seen_payment_ids.insert(e.payment_id);
+            s.seen_payment_ids.insert(take(e.payment_id));
             s.consecutive_payment_failures = 0;
             if (s.subscription.status != subscription_status::cancelled)
               s.subscription.status = subscription_status::active;
@@ -287,7 +301,21 @@ tenant_state evolve(tenant_state s, const event& ev) {
           }
         }
       },
-      ev.data);
+      std::forward<Ev>(ev).data);
+}
+
+}  // namespace
+
+void apply_in_place(tenant_state& s, const event& ev) {
+  apply_event(s, ev);
+}
+
+void apply_in_place(tenant_state& s, event&& ev) {
+  apply_event(s, std::move(ev));
+}
+
+tenant_state evolve(tenant_state s, const event& ev) {
+  apply_in_place(s, ev);
   return s;
 }
 

@@ -462,65 +462,6 @@ bool decode_stored(std::string_view envelope, bool fold, decoded_event& d) {
   return true;
 }
 
-void evolve_in_place(tenant_state& s, event& ev) {
-  ++s.version.value;
-  std::visit(
-      [&](auto& e) {
-        using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, user_switched_tenant>) {
-          return;
-        } else {
-          s.updated_at = ev.occurred_at;
-          if constexpr (std::is_same_v<T, tenant_created>) {
-            s.id = std::move(e.id);
-            s.status = tenant_status::provisioning;
-            s.profile = std::move(e.profile);
-            s.country_name = std::move(e.country_name);
-            s.subscription = subscription_state{e.plan, subscription_status::trialing,
-                                                e.trial_ends_at, std::nullopt};
-            s.created_at = ev.occurred_at;
-            s.created_by = std::move(e.created_by);
-          } else if constexpr (std::is_same_v<T, tenant_provisioned>) {
-            s.provisioned = true;
-            s.default_location_id = std::move(e.default_location_id);
-            if (s.status == tenant_status::provisioning) s.status = tenant_status::active;
-          } else if constexpr (std::is_same_v<T, tenant_updated>) {
-            s.profile = std::move(e.profile);
-            s.country_name = std::move(e.country_name);
-          } else if constexpr (std::is_same_v<T, tenant_suspended>) {
-            s.status = tenant_status::suspended;
-            s.suspension_reason = std::move(e.reason);
-          } else if constexpr (std::is_same_v<T, tenant_deactivated>) {
-            s.status = tenant_status::deactivated;
-            if (e.users) s.users = e.users;
-          } else if constexpr (std::is_same_v<T, tenant_reactivated>) {
-            s.status = tenant_status::active;
-            s.suspension_reason.clear();
-            if (e.users) s.users = e.users;
-          } else if constexpr (std::is_same_v<T, plan_upgraded>) {
-            s.subscription.plan = e.to;
-          } else if constexpr (std::is_same_v<T, plan_downgraded>) {
-            s.subscription.plan = e.to;
-            if (e.max_seats) s.profile.settings.max_seats = e.max_seats;
-          } else if constexpr (std::is_same_v<T, payment_failed>) {
-            s.consecutive_payment_failures = e.consecutive_failures;
-            if (s.subscription.status != subscription_status::cancelled)
-              s.subscription.status = subscription_status::past_due;
-          } else if constexpr (std::is_same_v<T, payment_succeeded>) {
-            s.consecutive_payment_failures = 0;
-            if (s.subscription.status != subscription_status::cancelled)
-              s.subscription.status = subscription_status::active;
-          } else if constexpr (std::is_same_v<T, subscription_cancelled>) {
-            s.subscription.status = subscription_status::cancelled;
-            s.subscription.cancelled_at = ev.occurred_at;
-          } else {
-            static_assert(sizeof(T) == 0, "event without an evolution");
-          }
-        }
-      },
-      ev.data);
-}
-
 std::string index_bucket_value(const uuid16& id, tenant_status s, plan_tier p) {
   std::string v(as_view(id));
   v.push_back(static_cast<char>(s));

@@ -55,12 +55,6 @@ std::error_code decode_into(const eventstore::recorded_event& r, bool fold, deco
 /// for every event type by log_scan_test and, through the replay, by ReplayBatchProperty).
 bool decode_stored(std::string_view envelope, bool fold, decoded_event& out);
 
-/// domain::evolve applied in place, taking the event's strings instead of copying them (the
-/// event is consumed), and without the payment ids (projections never store them: the state's
-/// seen_payment_ids stays as it was). Used by the replay; equal to
-/// `evolve(s, e)` followed by clearing seen_payment_ids (tested per event type).
-void evolve_in_place(domain::tenant_state& s, domain::event& e);
-
 /// Index entry values (tindex column family).
 std::string index_bucket_value(const uuid16& id, domain::tenant_status s, domain::plan_tier p);
 std::string index_text_value(const folded_text& t);

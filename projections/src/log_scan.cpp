@@ -154,15 +154,21 @@ std::error_code log_scanner::scan(
     const std::function<std::error_code(eventstore::recorded_event&)>& f) const {
   eventstore::recorded_event r;
   return scan_values(first, last, [&](std::uint64_t position, std::string_view value) {
-    if (!scan_envelope_header(value, r)) {
-      auto full = eventstore::codec::to_recorded(value);
-      if (!full) return make_error_code(errc::corruption);
-      r = std::move(*full);
-    }
-    if (r.position != position) return make_error_code(errc::corruption);
-    r.envelope_json.assign(value);
+    if (auto ec = to_recorded_event(position, value, r); ec) return ec;
     return f(r);
   });
+}
+
+std::error_code to_recorded_event(std::uint64_t position, std::string_view value,
+                                  eventstore::recorded_event& r) {
+  if (!scan_envelope_header(value, r)) {
+    auto full = eventstore::codec::to_recorded(value);
+    if (!full) return make_error_code(errc::corruption);
+    r = std::move(*full);
+  }
+  if (r.position != position) return make_error_code(errc::corruption);
+  r.envelope_json.assign(value);
+  return {};
 }
 
 }  // namespace tenant::projections::detail

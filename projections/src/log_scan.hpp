@@ -50,4 +50,10 @@ class log_scanner {
 /// codec::to_recorded).
 bool scan_envelope_header(std::string_view json, eventstore::recorded_event& out);
 
+/// A stored value of `position` as a recorded_event (header fields by scan_envelope_header,
+/// the codec for any other layout, the whole value as envelope_json); errc::corruption when it
+/// does not decode or names another position. `out` is reused (its buffers kept).
+std::error_code to_recorded_event(std::uint64_t position, std::string_view value,
+                                  eventstore::recorded_event& out);
+
 }  // namespace tenant::projections::detail

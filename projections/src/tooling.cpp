@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -138,13 +139,7 @@ class decode_pipeline {
                 return d.position == position ? std::error_code()
                                               : make_error_code(errc::corruption);
               }
-              if (!scan_envelope_header(value, r)) {
-                auto full = eventstore::codec::to_recorded(value);
-                if (!full) return make_error_code(errc::corruption);
-                r = std::move(*full);
-              }
-              if (r.position != position) return make_error_code(errc::corruption);
-              r.envelope_json.assign(value);
+              if (auto bad = to_recorded_event(position, value, r); bad) return bad;
               d = decoded_event();
               return decode_into(r, fold_, d);
             });
@@ -434,11 +429,11 @@ class replay_writer {
         incoming && (!existed || incoming->name != r.view.state.profile.name ||
                      incoming->description != r.view.state.profile.description);
     const bool created = std::holds_alternative<domain::tenant_created>(e.event.data);
-    // The decoded event is ours and dropped after this call: evolve in place, taking its
+    // The decoded event is ours and dropped after this call: apply it in place, taking its
     // strings (evolve() would move the 600-byte state in and out and copy the profile). The
     // batch-vs-one-event property test (tooling_test) compares the result with evolve's own.
-    evolve_in_place(r.view.state, e.event);
-    r.view.state.seen_payment_ids.clear();
+    domain::apply_in_place(r.view.state, std::move(e.event));
+    if (!r.view.state.seen_payment_ids.empty()) r.view.state.seen_payment_ids.clear();
     r.view.last_position = e.position;
     if (!existed && r.view.created_position == 0 && created) r.view.created_position = e.position;
     if (incoming) r.text_dirty = r.text_dirty || text_changed;
@@ -478,6 +473,7 @@ class replay_writer {
         // later.
         o.compression = rocksdb::kNoCompression;
         writer_.emplace(rocksdb::EnvOptions(), o);
+        // Files of one persist are written by two threads: the number is atomic.
         file_ = w_.ingest_dir_ + "/" + name_ + "-" + std::to_string(++w_.files_) + ".sst";
         s_ = writer_->Open(file_);
         open_ = true;
@@ -530,52 +526,75 @@ class replay_writer {
   }
 
   // The index text values (index_text_value of fold_text) of the rows among `puts` whose text
-  // must be written, in order. Folded here, once per tenant and persist point from its final
-  // profile, not per event: a tenant updated several times is folded once, and no folded text
-  // is kept on the rows. ICU folding is the costliest part of a persist, so a second thread
-  // folds half of a large batch. Each thread encodes into one buffer of its own (no string per
-  // tenant to free on another thread).
-  class text_values {
-   public:
+  // must be written, encoded one after the other into `bytes`, each ending at `ends[i]`. Folded
+  // here, once per tenant and persist point from its final profile, not per event: a tenant
+  // updated several times is folded once, and no folded text is kept on the rows. ICU folding
+  // is the costliest part of the index side of a persist; the rows side runs on another thread
+  // meanwhile (write_out).
+  struct text_values {
+    std::string bytes;
+    std::vector<std::size_t> ends;
     std::string_view at(std::size_t i) const {
-      const auto& c = i < split_ ? first_ : second_;
-      const std::size_t k = i < split_ ? i : i - split_;
-      const std::size_t begin = k == 0 ? 0 : c.ends[k - 1];
-      return std::string_view(c.bytes).substr(begin, c.ends[k] - begin);
+      const std::size_t begin = i == 0 ? 0 : ends[i - 1];
+      return std::string_view(bytes).substr(begin, ends[i] - begin);
     }
-    struct chunk {
-      std::string bytes;
-      std::vector<std::size_t> ends;
-    };
-    chunk first_, second_;
-    std::size_t split_ = 0;
   };
 
   template <class Put>
   static text_values fold_texts(const std::vector<Put>& puts) {
-    std::vector<const domain::tenant_profile*> profiles;
-    for (const auto& p : puts)
-      if (!p.r->indexed || p.r->text_dirty) profiles.push_back(&p.r->view.state.profile);
-    auto fold_range = [&](std::size_t from, std::size_t to, text_values::chunk& out) {
-      out.ends.reserve(to - from);
-      for (std::size_t i = from; i < to; ++i) {
-        const auto t = fold_text(*profiles[i]);
-        put_str(out.bytes, t.name);
-        put_varint(out.bytes, t.words.size());
-        for (const auto& w : t.words)
-          put_str(out.bytes, w);
-        out.ends.push_back(out.bytes.size());
-      }
-    };
     text_values v;
-    constexpr std::size_t parallel_from = 4'096;
-    v.split_ = profiles.size() >= parallel_from ? profiles.size() / 2 : profiles.size();
-    std::thread helper;
-    if (v.split_ < profiles.size())
-      helper = std::thread([&] { fold_range(v.split_, profiles.size(), v.second_); });
-    fold_range(0, v.split_, v.first_);
-    if (helper.joinable()) helper.join();
+    v.ends.reserve(puts.size());
+    for (const auto& p : puts) {
+      if (p.r->indexed && !p.r->text_dirty) continue;
+      const auto t = fold_text(p.r->view.state.profile);
+      put_str(v.bytes, t.name);
+      put_varint(v.bytes, t.words.size());
+      for (const auto& w : t.words)
+        put_str(v.bytes, w);
+      v.ends.push_back(v.bytes.size());
+    }
     return v;
+  }
+
+  // The heap bytes of a row's strings (those past the small-string buffer), for a prefetch
+  // before encoding it: the rows are encoded in key order, i.e. at random places in memory.
+  static void prefetch_strings(const tenant_view& v) {
+    const auto& s = v.state;
+    const auto& p = s.profile;
+    auto one = [](const std::string& x) { __builtin_prefetch(x.data()); };
+    auto opt = [&](const std::optional<std::string>& x) {
+      if (x) one(*x);
+    };
+    one(s.id.str());
+    one(p.name);
+    opt(p.admin_email);
+    opt(p.domain);
+    opt(p.address);
+    opt(p.city);
+    opt(p.description);
+    one(p.group_id);
+    one(p.group_name);
+    one(s.country_name);
+    one(s.created_by.str());
+  }
+
+  // The dirty rows, sorted by id, into one SST file (the rows thread of write_out).
+  void write_rows(sst_out& rows) {
+    const std::size_t n = dirty_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      // The row 8 ahead, then (its string pointers being cached by now) the strings of the
+      // row 4 ahead.
+      if (i + 8 < n) {
+        const auto* p = reinterpret_cast<const char*>(&rows_.at_slot(dirty_[i + 8].slot));
+        for (std::size_t off = 0; off < sizeof(row); off += 64)
+          __builtin_prefetch(p + off);
+      }
+      if (i + 4 < n) prefetch_strings(rows_.at_slot(dirty_[i + 4].slot).view);
+      const row& r = rows_.at_slot(dirty_[i].slot);
+      value_.clear();
+      encode_view(r.view, value_);
+      rows.put(as_view(dirty_[i].id), value_);
+    }
   }
 
   std::error_code write_out(std::uint64_t position) {
@@ -597,11 +616,17 @@ class replay_writer {
       args.push_back(std::move(a));
       return {};
     };
+    sst_out members_out(*this, "members");
     if (tenants_) {
       // Sorted by key without sorting strings: row keys are the 16 id bytes, index keys the
       // creation position (then the tag).
       std::sort(dirty_.begin(), dirty_.end());
       sst_out rows(*this, "rows"), index(*this, "index");
+      // Two independent halves of similar cost: the rows (encoding, SST writing) on a helper
+      // thread, the index entries (ICU text folding, SST writing) and the memberships here. The
+      // final persist of a replay runs after all decoding has finished, so it would otherwise
+      // keep one core idle. Both only read the rows.
+      std::jthread rows_thread([&] { write_rows(rows); });
       struct index_put {
         std::uint64_t created;
         const uuid16* id;
@@ -611,9 +636,6 @@ class replay_writer {
       puts.reserve(dirty_.size());
       for (const auto& d : dirty_) {
         const row& r = rows_.at_slot(d.slot);
-        value_.clear();
-        encode_view(r.view, value_);
-        rows.put(as_view(d.id), value_);
         if (r.view.state.exists() && r.view.created_position != 0)
           puts.push_back({r.view.created_position, &d.id, &r});
       }
@@ -632,13 +654,14 @@ class replay_writer {
           ++t;
         }
       }
+      if (members_) write_members(members_out);
+      rows_thread.join();
       if (auto ec = add(tenants_->shadow->cfs[0], rows); ec) return ec;
       if (auto ec = add(tenants_->shadow->cfs[1], index); ec) return ec;
     }
     if (members_) {
-      sst_out m(*this, "members");
-      write_members(m);
-      if (auto ec = add(members_->shadow->cfs[0], m); ec) return ec;
+      if (!tenants_) write_members(members_out);
+      if (auto ec = add(members_->shadow->cfs[0], members_out); ec) return ec;
     }
     std::vector<std::pair<std::string, std::string>> cps;
     for (const auto& t : targets_)
@@ -692,8 +715,8 @@ class replay_writer {
   std::vector<member_put> member_puts_;
   std::size_t member_bytes_ = 0;
   std::string ingest_dir_;
-  std::string value_;  // reused row encoding buffer
-  std::uint64_t files_ = 0;
+  std::string value_;  // reused row encoding buffer (the rows thread's)
+  std::atomic<std::uint64_t> files_ = 0;
   bool shadow_may_have_rows_ = true;
 };
 

@@ -75,6 +75,25 @@ class world {
 
   std::string user(int i) const { return "user-" + std::to_string(i); }
 
+  /// When set, about a third of TenantCreated/TenantUpdated events are stored in their first
+  /// schema (settings flat in `data`), which readers upcast: replays must read both layouts.
+  bool v1_profiles = false;
+
+  /// Rewrites a current TenantCreated/TenantUpdated as schema 1 (other events unchanged).
+  static void as_v1_profile(eventstore::proposed_event& p) {
+    if (p.type != "TenantCreated" && p.type != "TenantUpdated") return;
+    const std::string open = R"("settings":{)";
+    const auto at = p.data_json.find(open);
+    if (at == std::string::npos) return;
+    const auto end = p.data_json.find('}', at);  // the settings hold no object of their own
+    if (end == std::string::npos) return;
+    std::string flat = p.data_json.substr(0, at) +
+                       p.data_json.substr(at + open.size(), end - at - open.size()) +
+                       p.data_json.substr(end + 1);
+    p.data_json = std::move(flat);
+    p.schema_version = 1;
+  }
+
   domain::validated_profile profile(std::size_t name_i, std::size_t desc_i, domain::plan_tier plan,
                                     std::optional<std::uint32_t> seats = std::nullopt) {
     domain::validated_profile p;
@@ -111,6 +130,7 @@ class world {
     for (auto& data : *d) {
       domain::event e{std::move(data), now};
       r.events.push_back(eventstore::codec::to_proposed(e, next_uuid()));
+      if (v1_profiles && counter_ % 3 == 0) as_v1_profile(r.events.back());
       out.push_back(std::move(e));
     }
     auto o = append_sync(store_, std::move(r));

@@ -230,8 +230,17 @@ TEST_P(ReplayBatchProperty, BatchPathEqualsTheOneEventPath) {
   auto store = eventstore::make_memory_store();
   const int seed = GetParam();
   world w(*store, 100 + static_cast<std::uint64_t>(seed));
+  // Profiles in both schemas: the one-pass decoder takes the current one, the codec's
+  // upcasters the first (Unicode names and descriptions come from the world).
+  w.v1_profiles = true;
   for (int i = 0; i < 600; ++i)
     w.step();
+  std::set<std::uint32_t> schemas;
+  auto all = store->read_all(1, 100'000);
+  ASSERT_TRUE(all);
+  for (const auto& r : *all)
+    if (r.type == "TenantCreated") schemas.insert(r.schema_version);
+  EXPECT_EQ(schemas, (std::set<std::uint32_t>{1, 2}));
   replay_options o;
   o.path = dir.sub("p");
   o.batch_events = static_cast<std::size_t>(1 + seed * 13);

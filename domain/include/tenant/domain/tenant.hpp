@@ -62,8 +62,14 @@ using decision = boost::system::result<std::vector<event_data>, error>;
 decision decide(const tenant_state& state, const command& cmd, const decide_context& ctx);
 
 /// Applies one event; increments version. Unknown/irrelevant events leave the state unchanged
-/// apart from the version.
+/// apart from the version. Equal to a copy of `state` followed by apply_in_place.
 tenant_state evolve(tenant_state state, const event& e);
+
+/// evolve's rules applied to `state` in place (no copy of the state in and out). The rvalue
+/// form takes the event's strings (profile, ids, reasons) instead of copying them and leaves
+/// `e` valid but unspecified; folds that drop each event after applying it use it.
+void apply_in_place(tenant_state& state, const event& e);
+void apply_in_place(tenant_state& state, event&& e);
 
 /// Folds a whole history.
 tenant_state fold(const std::vector<event>& history);
