@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
@@ -79,10 +80,51 @@ class wal_set {
     std::erase_if(files_, [h](const auto& f) { return f.get() == h; });
   }
 
-  // Everything appended to a WAL file before the call is durable when it returns OK.
+  // Everything appended to a WAL file before the call is durable when it returns OK. Safe to
+  // call from several threads (the sync stage, and writes beside the pipeline that must be
+  // durable: the relay's checkpoint, idempotency records), and concurrent calls share syncs:
+  // one run syncs at a time, and every caller arriving while it runs waits for the next run,
+  // which covers all of them. A write beside the pipeline thus neither syncs inside RocksDB's
+  // write group (where the pipeline's writer would wait behind its fdatasync) nor costs a
+  // flush of its own when the sync stage is syncing anyway.
   rocksdb::IOStatus sync() {
+    std::unique_lock lk(run_mu_);
+    // The run that starts after this call: it covers every write that preceded the call.
+    const std::shared_ptr<sync_run> mine = next_run_;
+    while (!mine->done) {
+      if (running_) {
+        run_cv_.wait(lk);
+        continue;
+      }
+      running_ = true;
+      next_run_ = std::make_shared<sync_run>();  // later callers wait for the following run
+      lk.unlock();
+      auto s = sync_files();
+      // A failed fdatasync may have dropped the dirty pages: a later one can succeed without
+      // those writes on disk. So every later run fails too, until recovery made the memtables
+      // durable (clear_lost), whoever called the run that failed.
+      if (!s.ok()) failed_.store(true);
+      lk.lock();
+      mine->status = std::move(s);
+      mine->done = true;
+      running_ = false;
+      run_cv_.notify_all();
+    }
+    return mine->status;
+  }
+
+ private:
+  struct sync_run {
+    bool done = false;
+    rocksdb::IOStatus status;
+  };
+
+  // One run (callers are serialised by sync()).
+  rocksdb::IOStatus sync_files() {
     if (lost_.load())
       return rocksdb::IOStatus::IOError("a WAL file was closed without its last writes synced");
+    if (failed_.load())
+      return rocksdb::IOStatus::IOError("an earlier WAL sync failed; waiting for recovery");
     std::vector<std::shared_ptr<wal_handle>> files;
     std::vector<std::string> dirs;
     {
@@ -117,6 +159,11 @@ class wal_set {
     return s;
   }
 
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool running_ = false;
+  std::shared_ptr<sync_run> next_run_ = std::make_shared<sync_run>();
+
  private:
   std::shared_ptr<rocksdb::FileSystem> fs_;
   std::mutex mu_;
@@ -128,10 +175,14 @@ class wal_set {
   // (until a recovery made the memtables durable, or the store is reopened), since
   // acknowledgements may wait on those writes.
   void mark_lost() { lost_.store(true); }
-  void clear_lost() { lost_.store(false); }
+  void clear_lost() {
+    lost_.store(false);
+    failed_.store(false);
+  }
 
  private:
   std::atomic<bool> lost_{false};
+  std::atomic<bool> failed_{false};  // a run failed (see sync)
 };
 
 class wal_file final : public rocksdb::FSWritableFileOwnerWrapper {
@@ -480,8 +531,9 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     if (options_.read_only) return make_error_code(errc::closed);
     auto db = acquire();
     if (!db) return unavailable();
-    const auto s =
-        db->db->Put(sync_options(), db->cf(cf_checkpoints), name, position_key(position));
+    rocksdb::WriteBatch wb;
+    wb.Put(db->cf(cf_checkpoints), name, position_key(position));
+    const auto s = write_durable(*db, wb);
     if (s.ok()) return {};
     side_write_failed(s);
     return to_error(s);
@@ -551,7 +603,7 @@ class rocksdb_store final : public event_store, private pipeline_backend {
       if (!it->status().ok()) return to_error(it->status());
     }
     wb.Put(db->cf(cf_meta), meta_idempotency_count, position_key(count));
-    const auto s = db->db->Write(sync_options(), &wb);
+    const auto s = write_durable(*db, wb);
     if (!s.ok()) {
       side_write_failed(s);
       return to_error(s);
@@ -615,6 +667,19 @@ class rocksdb_store final : public event_store, private pipeline_backend {
     rocksdb::WriteOptions wo;
     wo.sync = options_.mode == durability::fsync;
     return wo;
+  }
+
+  // A write beside the pipeline that must be durable when it returns (durability fsync): the
+  // relay's checkpoint, an idempotency record. With the sync stage it is written unsynced and
+  // made durable by wal_set::sync, shared with the sync stage's runs. A synced RocksDB write
+  // would fdatasync inside RocksDB's write group instead, holding the pipeline's writer (and its
+  // next batch) behind that flush, and add one device flush per call (the relay stores its
+  // checkpoint after each delivered batch: about one per group commit under load).
+  rocksdb::Status write_durable(open_db& db, rocksdb::WriteBatch& wb) {
+    if (!wal_) return db.db->Write(sync_options(), &wb);
+    auto s = db.db->Write(rocksdb::WriteOptions(), &wb);
+    if (!s.ok()) return s;
+    return wal_->sync();
   }
 
   stream_state stream_of(std::string_view stream_id) {

@@ -394,6 +394,61 @@ TEST_F(RocksdbStore, AFailedCheckpointIsReportedAndRecoveredWithoutAnAppend) {
   EXPECT_EQ(s->load_checkpoint("relay").value(), std::optional<std::uint64_t>(2));
 }
 
+// Durable writes beside the pipeline (the relay's checkpoint, idempotency records) share the
+// sync stage's WAL syncs instead of syncing inside RocksDB's write group. A sync that was
+// already running when the checkpoint was written does not cover it: the checkpoint returns
+// only after a sync that started after its write, and appends go on meanwhile.
+TEST_F(RocksdbStore, ACheckpointWaitsForASyncThatStartedAfterItsWrite) {
+  rocksdb_options o;
+  o.fault = std::make_shared<write_fault>();
+  auto s = open(o);
+  ASSERT_TRUE(append_sync(*s, one_event("a")));
+  auto& f = *o.fault;
+
+  // z's sync is running (held) when the checkpoint is written.
+  f.hold_wal_syncs.store(true);
+  std::promise<append_outcome> z_done;
+  s->append(one_event("z"), [&](append_outcome out) { z_done.set_value(std::move(out)); });
+  for (int n = f.held_wal_syncs.load(); n == 0; n = f.held_wal_syncs.load())
+    f.held_wal_syncs.wait(n);
+  auto checkpoint = std::async(std::launch::async, [&] { return s->store_checkpoint("relay", 9); });
+  // Not answered while the only sync that ran since its write is z's (held), however long.
+  EXPECT_EQ(checkpoint.wait_for(100ms), std::future_status::timeout);
+  f.hold_wal_syncs.store(false);
+  f.hold_wal_syncs.notify_all();
+  EXPECT_TRUE(z_done.get_future().get().has_value());
+  EXPECT_FALSE(checkpoint.get());
+  EXPECT_EQ(s->load_checkpoint("relay").value(), std::optional<std::uint64_t>(9));
+  EXPECT_FALSE(s->store_idempotency("k", idempotency_record{"POST /x", "{}", {}}));
+  ASSERT_TRUE(s->load_idempotency("k").value().has_value());
+  ASSERT_TRUE(append_sync(*s, one_event("b")));
+}
+
+// A failed WAL sync under a checkpoint fails the checkpoint, and every later sync too (a retry
+// of fdatasync may succeed after the kernel dropped the failed pages), so no append is
+// acknowledged on it; the store recovers by itself once syncs work again.
+TEST_F(RocksdbStore, AFailedSyncOfACheckpointFailsLaterSyncsUntilRecovery) {
+  rocksdb_options o;
+  o.fault = std::make_shared<write_fault>();
+  auto s = open(o);
+  ASSERT_TRUE(append_sync(*s, one_event("a")));
+  o.fault->fail_syncs.store(true);
+  EXPECT_EQ(s->store_checkpoint("relay", 1), make_error_code(errc::storage_unavailable));
+  o.fault->fail_syncs.store(false);
+  EXPECT_FALSE(s->write_failure().empty());
+  for (int i = 0; i < 600 && !s->write_failure().empty(); ++i)
+    std::this_thread::sleep_for(50ms);  // the first idle retry comes after about a second
+  EXPECT_EQ(s->write_failure(), "");
+  EXPECT_FALSE(s->store_checkpoint("relay", 2));
+  const auto c = append_sync(*s, one_event("c"));
+  ASSERT_TRUE(c.has_value()) << c.error().detail;
+  EXPECT_EQ(s->load_checkpoint("relay").value(), std::optional<std::uint64_t>(2));
+  s.reset();
+  const auto rep = verify_rocksdb_store(path());
+  ASSERT_TRUE(rep.has_value());
+  EXPECT_TRUE(rep->ok()) << (rep->problems.empty() ? "" : rep->problems.front());
+}
+
 TEST_F(RocksdbStore, ReadOnlyOpenWorksBesideARunningWriter) {
   auto writer = open();
   for (int i = 0; i < 20; ++i)
