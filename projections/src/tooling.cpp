@@ -93,8 +93,8 @@ class decode_pipeline {
     std::lock_guard lk(mu_);
     return error_;
   }
-  /// Hands a consumed batch back: a decoding thread frees it (it allocated it, and freeing
-  /// thousands of small strings is work the folding thread should not do).
+  /// Hands a consumed batch back: a decoding thread reuses its vector and frees its elements
+  /// there (freeing thousands of small strings is work the folding thread should not do).
   void recycle(std::vector<decoded_event> b) {
     std::lock_guard lk(mu_);
     garbage_.push_back(std::move(b));
@@ -103,29 +103,26 @@ class decode_pipeline {
  private:
   void run() {
     pthread_setname_np(pthread_self(), "replay-decode");
-    std::vector<std::vector<decoded_event>> garbage;
     while (true) {
       std::uint64_t b = 0;
+      // A consumed batch's vector is reused (its elements freed here, its capacity kept): a
+      // fresh multi-megabyte vector per batch cost page faults, and freeing one made glibc
+      // consolidate its free lists. One spare is taken per batch and a new vector is made only
+      // when there is none, so at most capacity + threads + 1 vectors ever exist.
+      std::vector<decoded_event> out;
       {
         std::unique_lock lk(mu_);
         cv_.wait(lk, [&] { return closed_ || error_ || next_claim_ < next_out_ + capacity_; });
         if (closed_ || error_ || next_claim_ >= batches_) return;
         b = next_claim_++;
-        for (auto& g : garbage_)
-          garbage.push_back(std::move(g));
-        garbage_.clear();
+        if (!garbage_.empty()) {
+          out = std::move(garbage_.back());
+          garbage_.pop_back();
+        }
       }
+      out.clear();
       const std::uint64_t first = from_ + 1 + b * batch_;
       const std::uint64_t last = std::min<std::uint64_t>(target_, first + batch_ - 1);
-      // A consumed batch's vector is reused (its elements freed here, its capacity kept): a
-      // fresh multi-megabyte vector per batch cost page faults on every batch.
-      std::vector<decoded_event> out;
-      if (!garbage.empty()) {
-        out = std::move(garbage.back());
-        garbage.pop_back();
-        out.clear();
-      }
-      garbage.clear();  // more than one spare: free the rest
       out.reserve(static_cast<std::size_t>(last - first + 1));
       std::error_code ec;
       if (scanner_) {
