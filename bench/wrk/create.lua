@@ -3,7 +3,9 @@
 local words = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
                "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"}
 local counter = 0
-local prefix = ""
+-- A global, not a local: setup() sets it per thread with thread:set, which writes the thread's
+-- globals (a local here shadowed it, so both threads sent the same names).
+prefix = ""
 
 function setup(thread)
   thread:set("prefix", tostring(math.random(1, 1e9)))
