@@ -475,6 +475,8 @@ tenant_index::page tenant_index::query(const filter& f, std::uint64_t offset,
   }
 
   std::vector<ordinal> cand;
+  // A word whose prefix is one word of the dictionary is read in its posting list, not a copy.
+  const std::vector<ordinal>* single = nullptr;
   switch (src) {
     case source::name:
       for (ordinal o = name_slots_[name_s]; o != npos; o = name_next_[o])
@@ -484,13 +486,34 @@ tenant_index::page tenant_index::query(const filter& f, std::uint64_t offset,
     case source::visible:
       cand = *f.visible;
       break;
-    case source::word:
-      cand = prefix_union(f.words[src_word]);
+    case source::word: {
+      std::size_t lists = 0;
+      for_prefix(f.words[src_word], [&](std::uint32_t id) {
+        if (postings_[id].empty()) return;
+        ++lists;
+        single = &postings_[id];
+      });
+      if (lists != 1) {
+        single = nullptr;
+        cand = prefix_union(f.words[src_word]);
+      }
       break;
+    }
   }
+  const std::vector<ordinal>& from = single ? *single : cand;
 
   page out;
-  for (ordinal o : cand) {
+  // The description alone (one word, one posting list, every status and plan): each ordinal of
+  // the list matches, so the total is its size and the page a slice of it. A page costs its
+  // length, whatever its depth and the number of matches (a list page over 100 000 matching
+  // tenants scanned all of them before).
+  if (single && f.words.size() == 1 && !f.folded_name && !f.visible && f.buckets == all_buckets) {
+    out.total = single->size();
+    for (std::uint64_t i = offset; i < out.total && i < offset + limit; ++i)
+      out.ordinals.push_back((*single)[static_cast<std::size_t>(i)]);
+    return out;
+  }
+  for (ordinal o : from) {
     if (o >= ids_.size()) continue;
     if (!(f.buckets & (1u << bucket_[o]))) continue;
     if (f.folded_name && name_hash_[o] != name_h) continue;

@@ -109,8 +109,10 @@ TEST_P(TenantIndexTest, AgreesWithBruteForce) {
 
   // Every filter combination.
   const std::vector<std::optional<std::string>> names = {std::nullopt, "acme", "straße", "nobody"};
-  const std::vector<std::vector<std::string>> word_sets = {{},      {"new"},        {"york", "new"},
-                                                           {"dat"}, {"caf", "str"}, {"zzz"}};
+  // {"office"} and {"anal"} each name one word of the dictionary (one posting list: the slice
+  // path when no other filter applies); {"new"} and {"dat"} are prefixes of two words.
+  const std::vector<std::vector<std::string>> word_sets = {
+      {}, {"new"}, {"york", "new"}, {"dat"}, {"caf", "str"}, {"zzz"}, {"office"}, {"anal"}};
   std::vector<std::optional<tenant_status>> statuses = {std::nullopt};
   for (int s = 0; s <= 4; ++s)
     statuses.push_back(static_cast<tenant_status>(s));
@@ -181,6 +183,40 @@ TEST(TenantIndex, DeepPageOfABucketUsesSelectNotScan) {
   EXPECT_EQ(r.ordinals, (std::vector<std::uint32_t>{n - 5, n - 3, n - 1}));
   // Memory stays compact (well under 100 bytes per tenant for this shape).
   EXPECT_LT(index.memory_bytes() / n, 100u);
+}
+
+TEST(TenantIndex, DeepPageOfOneDescriptionWordIsASliceOfItsPostingList) {
+  // 200k tenants, every third described "alpha ..."; the others "alphabet" (another word with
+  // the same prefix) or nothing. "alpha" as a whole word is a prefix of both words; "alphab" of
+  // one only.
+  tenant_index index;
+  const std::uint32_t n = 200'000;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::vector<std::string> words;
+    if (i % 3 == 0) words = {"alpha", "logistics"};
+    if (i % 3 == 1) words = {"alphabet"};
+    index.add(make_id(i), static_cast<std::uint8_t>(i % 12), "n", words);
+  }
+  tenant_index::filter f;
+  f.words = {"alphab"};
+  auto r = index.query(f, n / 3 - 2, 10);  // the last three of 66 667
+  EXPECT_EQ(r.total, n / 3 + 1);
+  EXPECT_EQ(r.ordinals, (std::vector<std::uint32_t>{n - 7, n - 4, n - 1}));
+  f.words = {"logistics"};
+  r = index.query(f, n / 3, 10);  // a last page of one
+  EXPECT_EQ(index.query(f, n / 3 + 1, 10).ordinals, std::vector<std::uint32_t>{});  // past the end
+  EXPECT_EQ(r.total, n / 3 + 1);
+  EXPECT_EQ(r.ordinals, (std::vector<std::uint32_t>{n - 2}));
+  // A status filter as well: the scan path, the same answers.
+  f.buckets = tenant_index::all_buckets & ~1u;  // not bucket 0 (every 12th tenant)
+  r = index.query(f, 0, 3);
+  EXPECT_EQ(r.ordinals, (std::vector<std::uint32_t>{3, 6, 9}));
+  // Two words with the prefix: the union, in creation order.
+  f.buckets = tenant_index::all_buckets;
+  f.words = {"alpha"};
+  r = index.query(f, 0, 4);
+  EXPECT_EQ(r.total, 2 * (n / 3 + 1));
+  EXPECT_EQ(r.ordinals, (std::vector<std::uint32_t>{0, 1, 3, 4}));
 }
 
 TEST(TenantIndex, RenamesKeepChainsOrdered) {
