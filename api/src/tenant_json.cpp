@@ -16,11 +16,13 @@ void append_uint(std::string& out, std::uint64_t v) {
   out.append(buf, end);
 }
 
-void append_key(std::string& out, std::string_view key) {
-  // Keys are literals of this file: plain ASCII, nothing to escape.
-  out += '"';
-  out += key;
-  out += "\":";
+// A literal of this file (keys with their quotes, colon and the comma or brace before them:
+// plain ASCII, nothing to escape), appended in one call: a page of 100 tenants writes about
+// 3 000 keys, and appending the quote, the key and '":' one by one was a fifth of a list
+// page's CPU.
+template <std::size_t N>
+void lit(std::string& out, const char (&s)[N]) {
+  out.append(s, N - 1);
 }
 
 void append_opt(std::string& out, const std::optional<std::string>& v) {
@@ -116,99 +118,71 @@ void append_json_string(std::string& out, std::string_view s) {
 
 void append_tenant_resource(std::string& out, const domain::tenant_state& s) {
   const auto& p = s.profile;
-  out += '{';
-  append_key(out, "id");
+  lit(out, "{\"id\":");
   append_json_string(out, s.id.str());
-  out += ',';
-  append_key(out, "name");
+  lit(out, ",\"name\":");
   append_json_string(out, p.name);
-  out += ',';
-  append_key(out, "status");
+  lit(out, ",\"status\":");
   append_json_string(out, domain::to_string(s.status));
-  out += ',';
-  append_key(out, "created_at");
+  lit(out, ",\"created_at\":");
   append_time(out, s.created_at);
-  out += ',';
-  append_key(out, "subscription");
-  out += '{';
-  append_key(out, "plan");
+  lit(out, ",\"subscription\":");
+  lit(out, "{\"plan\":");
   append_json_string(out, domain::to_string(s.subscription.plan));
-  out += ',';
-  append_key(out, "status");
+  lit(out, ",\"status\":");
   append_json_string(out, domain::to_string(s.subscription.status));
-  out += ',';
-  append_key(out, "trial_ends_at");
+  lit(out, ",\"trial_ends_at\":");
   append_time(out, s.subscription.trial_ends_at);
-  out += ',';
-  append_key(out, "cancelled_at");
+  lit(out, ",\"cancelled_at\":");
   if (s.subscription.cancelled_at)
     append_time(out, *s.subscription.cancelled_at);
   else
     out += "null";
-  out += "},";
-  append_key(out, "plan");
+  lit(out, "},\"plan\":");
   append_json_string(out, domain::to_string(s.subscription.plan));
-  out += ',';
-  append_key(out, "admin_email");
+  lit(out, ",\"admin_email\":");
   append_opt(out, p.admin_email);
-  out += ',';
-  append_key(out, "domain");
+  lit(out, ",\"domain\":");
   append_opt(out, p.domain);
-  out += ',';
-  append_key(out, "settings");
-  out += '{';
-  append_key(out, "timezone");
+  lit(out, ",\"settings\":");
+  lit(out, "{\"timezone\":");
   append_opt(out, p.settings.timezone);
-  out += ',';
-  append_key(out, "locale");
+  lit(out, ",\"locale\":");
   append_opt(out, p.settings.locale);
-  out += ',';
-  append_key(out, "max_seats");
+  lit(out, ",\"max_seats\":");
   if (p.settings.max_seats)
     append_uint(out, *p.settings.max_seats);
   else
     out += "null";
-  out += "},";
-  append_key(out, "address");
+  lit(out, "},\"address\":");
   append_opt(out, p.address);
-  out += ',';
-  append_key(out, "city");
+  lit(out, ",\"city\":");
   append_opt(out, p.city);
-  out += ',';
-  append_key(out, "country_code");
+  lit(out, ",\"country_code\":");
   append_opt(out, p.country_code);
-  out += ',';
-  append_key(out, "country_name");
+  lit(out, ",\"country_name\":");
   if (p.country_code)
     append_json_string(out, s.country_name);
   else
     out += "null";
-  out += ',';
-  append_key(out, "post_code");
+  lit(out, ",\"post_code\":");
   append_opt(out, p.post_code);
-  out += ',';
-  append_key(out, "description");
+  lit(out, ",\"description\":");
   append_opt(out, p.description);
-  out += ',';
-  append_key(out, "is_trashed");
+  lit(out, ",\"is_trashed\":");
   out += s.is_trashed() ? "true" : "false";
-  out += ',';
-  append_key(out, "group_id");
+  lit(out, ",\"group_id\":");
   append_json_string(out, p.group_id);
-  out += ',';
-  append_key(out, "group_name");
+  lit(out, ",\"group_name\":");
   append_json_string(out, p.group_name);
-  out += ',';
-  append_key(out, "user_status");
+  lit(out, ",\"user_status\":");
   if (s.users)
     append_uint(out, static_cast<std::uint64_t>(*s.users));
   else
     out += "null";
-  out += ',';
-  append_key(out, "updated_at");
+  lit(out, ",\"updated_at\":");
   append_time(out, s.updated_at);
-  out += ',';
-  append_key(out, "version");
+  lit(out, ",\"version\":");
   append_uint(out, s.version.value);
   out += '}';
 }
@@ -222,39 +196,29 @@ std::string tenant_resource(const domain::tenant_state& s) {
 
 void append_tms_tenant(std::string& out, const domain::tenant_state& s, bool with_group) {
   const auto& p = s.profile;
-  out += '{';
-  append_key(out, "id");
+  lit(out, "{\"id\":");
   append_json_string(out, s.id.str());
-  out += ',';
-  append_key(out, "name");
+  lit(out, ",\"name\":");
   append_json_string(out, p.name);
-  out += ',';
-  append_key(out, "address");
+  lit(out, ",\"address\":");
   append_opt(out, p.address);
-  out += ',';
-  append_key(out, "city");
+  lit(out, ",\"city\":");
   append_opt(out, p.city);
-  out += ',';
-  append_key(out, "country_code");
+  lit(out, ",\"country_code\":");
   append_opt(out, p.country_code);
-  out += ',';
-  append_key(out, "country_name");
+  lit(out, ",\"country_name\":");
   if (p.country_code)
     append_json_string(out, s.country_name);
   else
     out += "null";
-  out += ',';
-  append_key(out, "description");
+  lit(out, ",\"description\":");
   append_opt(out, p.description);
-  out += ',';
-  append_key(out, "is_trashed");
+  lit(out, ",\"is_trashed\":");
   out += s.is_trashed() ? "true" : "false";
   if (with_group) {
-    out += ',';
-    append_key(out, "group_id");
+    lit(out, ",\"group_id\":");
     append_json_string(out, p.group_id);
-    out += ',';
-    append_key(out, "group_name");
+    lit(out, ",\"group_name\":");
     append_json_string(out, p.group_name);
   }
   out += '}';
@@ -263,35 +227,26 @@ void append_tms_tenant(std::string& out, const domain::tenant_state& s, bool wit
 std::string usage_resource(const projections::usage_view& u) {
   std::string out;
   out.reserve(320);
-  out += '{';
-  append_key(out, "tenant_id");
+  lit(out, "{\"tenant_id\":");
   append_json_string(out, u.tenant_id.str());
-  out += ',';
-  append_key(out, "plan");
+  lit(out, ",\"plan\":");
   append_json_string(out, domain::to_string(u.plan));
-  out += ',';
-  append_key(out, "seats_in_use");
+  lit(out, ",\"seats_in_use\":");
   append_uint(out, u.seats_in_use);
-  out += ',';
-  append_key(out, "seat_limit");
+  lit(out, ",\"seat_limit\":");
   if (u.seat_limit)
     append_uint(out, *u.seat_limit);
   else
     out += "null";
-  out += ',';
-  append_key(out, "storage_bytes");
+  lit(out, ",\"storage_bytes\":");
   append_uint(out, u.storage_bytes);
-  out += ',';
-  append_key(out, "api_calls_today");
+  lit(out, ",\"api_calls_today\":");
   append_uint(out, u.api_calls_today);
-  out += ',';
-  append_key(out, "api_calls_month");
+  lit(out, ",\"api_calls_month\":");
   append_uint(out, u.api_calls_month);
-  out += ',';
-  append_key(out, "events_recorded");
+  lit(out, ",\"events_recorded\":");
   append_uint(out, u.events_recorded);
-  out += ',';
-  append_key(out, "observed_at");
+  lit(out, ",\"observed_at\":");
   if (u.observed_at)
     append_time(out, *u.observed_at);
   else
