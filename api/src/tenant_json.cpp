@@ -126,8 +126,7 @@ void append_tenant_resource(std::string& out, const domain::tenant_state& s) {
   append_json_string(out, domain::to_string(s.status));
   lit(out, ",\"created_at\":");
   append_time(out, s.created_at);
-  lit(out, ",\"subscription\":");
-  lit(out, "{\"plan\":");
+  lit(out, ",\"subscription\":{\"plan\":");
   append_json_string(out, domain::to_string(s.subscription.plan));
   lit(out, ",\"status\":");
   append_json_string(out, domain::to_string(s.subscription.status));
@@ -144,8 +143,7 @@ void append_tenant_resource(std::string& out, const domain::tenant_state& s) {
   append_opt(out, p.admin_email);
   lit(out, ",\"domain\":");
   append_opt(out, p.domain);
-  lit(out, ",\"settings\":");
-  lit(out, "{\"timezone\":");
+  lit(out, ",\"settings\":{\"timezone\":");
   append_opt(out, p.settings.timezone);
   lit(out, ",\"locale\":");
   append_opt(out, p.settings.locale);

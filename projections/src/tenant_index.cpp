@@ -262,13 +262,17 @@ std::uint64_t tenant_index::prefix_cost(std::string_view prefix) const {
   return n;
 }
 
-std::vector<tenant_index::ordinal> tenant_index::prefix_union(std::string_view prefix) const {
+std::vector<const std::vector<tenant_index::ordinal>*> tenant_index::prefix_lists(
+    std::string_view prefix) const {
   std::vector<const std::vector<ordinal>*> lists;
   for_prefix(prefix, [&](std::uint32_t id) {
     if (!postings_[id].empty()) lists.push_back(&postings_[id]);
   });
-  if (lists.empty()) return {};
-  if (lists.size() == 1) return *lists.front();
+  return lists;
+}
+
+std::vector<tenant_index::ordinal> tenant_index::merge_lists(
+    const std::vector<const std::vector<ordinal>*>& lists) {
   std::vector<ordinal> out;
   std::size_t total = 0;
   for (auto* l : lists)
@@ -487,16 +491,11 @@ tenant_index::page tenant_index::query(const filter& f, std::uint64_t offset,
       cand = *f.visible;
       break;
     case source::word: {
-      std::size_t lists = 0;
-      for_prefix(f.words[src_word], [&](std::uint32_t id) {
-        if (postings_[id].empty()) return;
-        ++lists;
-        single = &postings_[id];
-      });
-      if (lists != 1) {
-        single = nullptr;
-        cand = prefix_union(f.words[src_word]);
-      }
+      const auto lists = prefix_lists(f.words[src_word]);  // not empty: its cost is not 0
+      if (lists.size() == 1)
+        single = lists.front();
+      else
+        cand = merge_lists(lists);
       break;
     }
   }

@@ -105,7 +105,10 @@ class tenant_index {
   // Postings of every word starting with `prefix`, merged; `cost_only` returns just the summed
   // sizes (an upper bound of the union) without materialising.
   std::uint64_t prefix_cost(std::string_view prefix) const;
-  std::vector<ordinal> prefix_union(std::string_view prefix) const;
+  /// The non-empty posting lists of the words starting with `prefix`.
+  std::vector<const std::vector<ordinal>*> prefix_lists(std::string_view prefix) const;
+  /// Their union, sorted (REQUIRES: two lists or more; one is read in place).
+  static std::vector<ordinal> merge_lists(const std::vector<const std::vector<ordinal>*>& lists);
   template <class F>
   void for_prefix(std::string_view prefix, F&& f) const;
   bool has_word_prefix(ordinal o, std::string_view prefix) const;
