@@ -1,6 +1,7 @@
 #include "tenant/api/server.hpp"
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -500,7 +501,10 @@ void server::run() {
   std::vector<std::thread> threads;
   const unsigned n = impl_->cfg.effective_io_threads();
   for (unsigned i = 1; i < n; ++i)
-    threads.emplace_back(run_one);
+    threads.emplace_back([&run_one] {
+      pthread_setname_np(pthread_self(), "http");
+      run_one();
+    });
   run_one();
   for (auto& t : threads)
     t.join();

@@ -1,6 +1,7 @@
 // The inbound consumer loop (inbound.hpp): poll, handle, dead-letter or retry, store the offset
 // of what is done; librdkafka's auto-commit writes only stored offsets, so a commit never covers
 // a record that was not processed.
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -68,7 +69,10 @@ class consumer_impl final : public inbound_consumer {
     if (const auto err = rd_kafka_subscribe(consumer_.get(), topics.get()))
       return fail(detail::to_error(err), rd_kafka_err2str(err));
     running_ = true;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "kafka-inbound");
+      run();
+    });
     return {};
   }
 

@@ -3,6 +3,7 @@
 // the window needs no lock. status() reads atomics and a mutex-guarded error string.
 #include "tenant/consumers/relay.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -56,7 +57,10 @@ class relay_impl final : public relay {
     if (auto ec = make_producer()) return ec;
     sub_ = store_.subscribe(base_);
     running_ = true;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "kafka-relay");
+      run();
+    });
     return {};
   }
 

@@ -2,6 +2,7 @@
 // contiguous prefix with the consumed offsets in the same batch.
 #include "tenant/consumers/replica.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -82,7 +83,10 @@ class replica_impl final : public replica {
     head_ = store_.head();
     position_ = head_;
     running_ = true;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "replica");
+      run();
+    });
     return {};
   }
 

@@ -1,5 +1,6 @@
 #include "pipeline.hpp"
 
+#include <pthread.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -32,8 +33,15 @@ append_pipeline::append_pipeline(pipeline_backend& backend, pipeline_options opt
                                  pipeline_state state)
     : backend_(backend), options_(std::move(options)), sync_stage_(backend.needs_sync()) {
   reset_state(std::move(state));
-  writer_ = std::thread([this] { run_writer(); });
-  if (sync_stage_) syncer_ = std::thread([this] { run_syncer(); });
+  writer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "es-writer");
+    run_writer();
+  });
+  if (sync_stage_)
+    syncer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "es-sync");
+      run_syncer();
+    });
 }
 
 append_pipeline::~append_pipeline() {

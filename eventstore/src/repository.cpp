@@ -3,6 +3,8 @@
 // writer thread) either completes the command or posts a retry back to the pool.
 #include "tenant/eventstore/repository.hpp"
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -70,7 +72,10 @@ class task_pool {
  public:
   explicit task_pool(std::size_t threads) : q_(std::make_shared<queue>()) {
     for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i)
-      threads_.emplace_back([q = q_] { run(*q); });
+      threads_.emplace_back([q = q_] {
+        pthread_setname_np(pthread_self(), "repository");
+        run(*q);
+      });
   }
   ~task_pool() { stop(); }
 

@@ -3,6 +3,7 @@
 // replay never re-fires its side effects.
 #include "tenant/projections/provisioning.hpp"
 
+#include <pthread.h>
 #include <rocksdb/write_batch.h>
 
 #include <condition_variable>
@@ -61,7 +62,10 @@ class provisioning_impl final : public provisioning_manager {
     std::lock_guard lk(mu_);
     if (started_ || stopping_) return;
     started_ = true;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "provisioning");
+      run();
+    });
   }
 
   void stop() override {

@@ -1,5 +1,6 @@
 // The read model: opening, the projector thread, queries, usage, memberships, waiters and the
 // online rebuild. Layout of the database: db.hpp; folding: fold.hpp and sets.hpp.
+#include <pthread.h>
 #include <rocksdb/write_batch.h>
 #include <spdlog/spdlog.h>
 
@@ -143,7 +144,10 @@ std::shared_ptr<members_set> read_model_impl::members() const {
 void read_model_impl::start() {
   if (options_.read_only || started_.exchange(true)) return;
   last_flush_ = steady_clock::now();
-  projector_ = std::thread([this] { run_projector(); });
+  projector_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "projector");
+    run_projector();
+  });
   std::vector<std::string> interrupted;
   for (const auto& p : projection_names())
     if (db_->shadow(p)) interrupted.push_back(p);
