@@ -4,6 +4,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
@@ -44,6 +45,13 @@ rocksdb::ColumnFamilyOptions cf_options(column c, const std::shared_ptr<rocksdb:
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.compression = best_compression();
   o.bottommost_compression = o.compression;
+  // Keys that arrive in order (positions) or nearly so (UUIDv7 event ids, time-ordered)
+  // are inserted into the memtable from the last insert's place in the skip list instead of
+  // from its top: one hint for the whole family (a zero-length prefix). Only the pipeline's
+  // single writer inserts into these families, so the hint is never bypassed by a
+  // concurrent memtable write.
+  if (c == cf_events || c == cf_event_ids)
+    o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   if (c == cf_events) {
     o.write_buffer_size = 64u << 20;
     o.target_file_size_base = 64u << 20;
