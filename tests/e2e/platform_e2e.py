@@ -313,6 +313,20 @@ class PlatformTest(unittest.TestCase):
                      "tenantd_auth_failures_total", "http_requests_total"):
             self.assertIn(name, text)
 
+    def test_threads_are_named(self):
+        # top -H, ps -L and perf show tenantd's own threads by role (docs/operations.md).
+        self.create(self.owner_tok, "Threads Tenant")
+        task_dir = f"/proc/{self.server.proc.pid}/task"
+        names = set()
+        for tid in os.listdir(task_dir):
+            try:
+                with open(f"{task_dir}/{tid}/comm") as f:
+                    names.add(f.read().strip())
+            except FileNotFoundError:  # the thread ended meanwhile
+                pass
+        for role in ("es-writer", "repository", "projector", "provisioning", "kafka-relay"):
+            self.assertIn(role, names, sorted(names))
+
     def test_docs(self):
         r = self.call("GET", "/docs")
         self.assertEqual(r.status, 200, r)
