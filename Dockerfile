@@ -12,7 +12,7 @@ RUN ./scripts/build release tenantd tenantctl
 FROM debian:12
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends \
       libboost-json1.81.0 libboost-url1.81.0 librocksdb7.8 librdkafka1 libspdlog1.10 libfmt9 \
-      libprometheus-cpp-core1.0 libssl3 libjwt0 libicu72 libsimdjson14 curl ca-certificates \
+      libprometheus-cpp-core1.0 libssl3 libjwt0 libicu72 libsimdjson14 libtcmalloc-minimal4 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/release/apps/tenantd /src/build/release/apps/tenantctl /usr/local/bin/
 COPY --from=build /src/docs /usr/local/share/tenantd/docs
