@@ -169,6 +169,10 @@ std::optional<tenant_id> tenant_id::parse(std::string_view text) {
   if (text.size() != 39 || text.substr(0, 3) != "tn_") return std::nullopt;
   const auto u = uuid::parse(text.substr(3));
   if (!u) return std::nullopt;
+  // Already canonical (no uppercase hex digit): the text is the id, no re-formatting. Every id
+  // read back from the log takes this path.
+  if (std::none_of(text.begin() + 3, text.end(), [](char c) { return c >= 'A' && c <= 'F'; }))
+    return tenant_id(std::string(text));
   return from_uuid(*u);
 }
 

@@ -61,6 +61,20 @@ TEST(TenantId, ParsesOnlyPrefixedUuids) {
   EXPECT_FALSE(tenant_id::parse("QZOpo3GoB8X"));
 }
 
+TEST(TenantId, CanonicalTextIsKeptAndAnyUppercaseDigitIsLowered) {
+  // The lowercase form is the id as is; one uppercase hex digit anywhere lowers all of it.
+  const std::string canonical = "tn_3fa85f64-5717-4562-b3fc-2c963f66afa6";
+  EXPECT_EQ(tenant_id::parse(canonical)->str(), canonical);
+  EXPECT_EQ(tenant_id::parse("tn_3fa85f64-5717-4562-b3fc-2c963f66afaA")->str(),
+            "tn_3fa85f64-5717-4562-b3fc-2c963f66afaa");
+  EXPECT_EQ(tenant_id::parse("tn_Bfa85f64-5717-4562-b3fc-2c963f66afa6")->str(),
+            "tn_bfa85f64-5717-4562-b3fc-2c963f66afa6");
+  // Not hex, or a misplaced dash: refused on either path.
+  EXPECT_FALSE(tenant_id::parse("tn_3fa85f64-5717-4562-b3fc-2c963f66afag"));
+  EXPECT_FALSE(tenant_id::parse("tn_3fa85f64-5717-4562-b3fc2-c963f66afa6"));
+  EXPECT_FALSE(tenant_id::parse("TN_3fa85f64-5717-4562-b3fc-2c963f66afa6"));
+}
+
 TEST(Plans, AreOrderedAndLimited) {
   EXPECT_LT(plan_tier::starter, plan_tier::professional);
   EXPECT_LT(plan_tier::professional, plan_tier::enterprise);
