@@ -45,29 +45,7 @@ boost::system::result<projections::list_query, problem> parse_list_query(
   return q;
 }
 
-namespace {
-
-// list(q) from memory only; nullopt when one of the views is not in memory (the caller then
-// runs the blocking list()). Same answer as list(): ids from the index, each view as it is now,
-// a tenant gone in between left out.
-std::optional<projections::result<projections::view_page>> inline_page(
-    const projections::read_model& model, const projections::list_query& q) {
-  auto ids = model.list_ids(q);
-  projections::view_page out;
-  out.total = ids.total;
-  out.items.reserve(ids.ids.size());
-  for (const auto& id : ids.ids) {
-    auto l = model.try_find(id);
-    if (l.status == projections::lookup_status::would_block) return std::nullopt;
-    if (l.status == projections::lookup_status::found && l.view)
-      out.items.push_back(std::move(l.view));
-  }
-  return projections::result<projections::view_page>(std::move(out));
-}
-
-}  // namespace
-
-handler list_route(env_ptr env, std::string prefix, item_renderer item) {
+handler list_route(env_ptr env, std::string prefix, view_renderer item) {
   return [env = std::move(env), prefix = std::move(prefix),
           item](request_context& ctx) -> net::awaitable<response> {
     auto who = resolve_caller(ctx, *env);
@@ -82,7 +60,8 @@ handler list_route(env_ptr env, std::string prefix, item_renderer item) {
     // The index and the views of recently used tenants are in memory: serve the page on this
     // thread, and hop to the blocking pool only when a view would need a read from disk (the
     // hop, two thread switches, cost more than the page itself).
-    auto page = inline_page(model, query);
+    std::optional<projections::result<projections::view_page>> page;
+    if (auto in_memory = model.try_list(query)) page.emplace(std::move(*in_memory));
     if (!page)
       page =
           co_await run_blocking(env->svc.blocking, [&model, &query] { return model.list(query); });
@@ -99,7 +78,7 @@ handler list_route(env_ptr env, std::string prefix, item_renderer item) {
     for (const auto& v : items) {
       if (!first) body += ',';
       first = false;
-      item(body, v->state);
+      body += rendered(*v, item);
     }
     body += "],";
     const auto params = ctx.query_params();

@@ -19,6 +19,7 @@
 #include "tenant/api/http.hpp"
 #include "tenant/api/json_body.hpp"
 #include "tenant/api/problem.hpp"
+#include "tenant/api/tenant_json.hpp"
 #include "tenant/api/tenant_routes.hpp"
 #include "tenant/domain/commands.hpp"
 #include "tenant/eventstore/repository.hpp"
@@ -195,9 +196,8 @@ namespace tenant::api::detail {
 boost::system::result<projections::list_query, problem> parse_list_query(
     const request_context& ctx);
 
-/// GET <prefix>/tenants: `data` (items rendered by `item`), `links`, `meta`.
-using item_renderer = void (*)(std::string& out, const domain::tenant_state& s);
-handler list_route(env_ptr env, std::string prefix, item_renderer item);
+/// GET <prefix>/tenants: `data` (items rendered by `item`, kept with each view), `links`, `meta`.
+handler list_route(env_ptr env, std::string prefix, view_renderer item);
 /// GET <prefix>/tenants/count: {"count": n}.
 handler count_route(env_ptr env);
 

@@ -325,7 +325,7 @@ handler get_route(env_ptr env) {
     auto view = co_await load_view(*env, *id);
     if (!view) co_return to_response(view.error());
     if (!*view) co_return to_response(make_problem(problem_code::tenant_not_found));
-    auto res = raw_json(http::status::ok, tenant_resource((*view)->state));
+    auto res = raw_json(http::status::ok, rendered(**view, resource_renderer));
     set_version_headers(res, (*view)->state.version.value, std::nullopt);
     co_return res;
   };
@@ -421,7 +421,7 @@ void add_tenant_api_routes(router& r, const env_ptr& env) {
   const auto qry = route_kind::query;
   r.add(info(v::post, "/tenants", "createTenant", cmd), create_route(env));
   r.add(info(v::get, "/tenants", "listTenants", qry),
-        list_route(env, std::string(prefix), &append_tenant_resource));
+        list_route(env, std::string(prefix), resource_renderer));
   r.add(info(v::get, "/tenants/count", "countTenants", qry), count_route(env));
   r.add(info(v::get, "/tenants/{id}", "getTenant", qry), get_route(env));
   r.add(info(v::put, "/tenants/{id}", "updateTenant", cmd),

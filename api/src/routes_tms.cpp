@@ -51,10 +51,6 @@ response data_response(const eventstore::execute_success& s) {
   return res;
 }
 
-void tms_list_item(std::string& out, const domain::tenant_state& s) {
-  append_tms_tenant(out, s, true);
-}
-
 handler create_route(env_ptr env) {
   return [env = std::move(env)](request_context& ctx) -> net::awaitable<response> {
     auto who = resolve_caller(ctx, *env);
@@ -219,7 +215,7 @@ void add_tms_routes(router& r, const env_ptr& env) {
     };
     const std::string prefix(ver.prefix);
     add(v::get, "/tenants", "ListTenants", route_kind::query,
-        list_route(env, prefix, &tms_list_item));
+        list_route(env, prefix, tms_item_renderer));
     add(v::get, "/tenants/count", "CountTenants", route_kind::query, count_route(env));
     add(v::post, "/tenants", "CreateTenant", route_kind::command, create_route(env));
     add(v::get, "/tenants/{id}", "GetTenant", route_kind::query, get_route(env));

@@ -192,6 +192,19 @@ std::string tenant_resource(const domain::tenant_state& s) {
   return out;
 }
 
+const std::string& rendered(const projections::tenant_view& v, view_renderer r) {
+  static_assert(tms_item_renderer.slot < projections::derived_bytes::slot_count);
+  if (const auto* done = v.rendered.get(r.slot)) return *done;
+  std::string out;
+  out.reserve(768);
+  r.render(out, v.state);
+  return v.rendered.set(r.slot, std::move(out));
+}
+
+void append_tms_list_item(std::string& out, const domain::tenant_state& s) {
+  append_tms_tenant(out, s, true);
+}
+
 void append_tms_tenant(std::string& out, const domain::tenant_state& s, bool with_group) {
   const auto& p = s.profile;
   lit(out, "{\"id\":");

@@ -31,6 +31,7 @@ class read_model_impl final : public read_model {
 
   std::uint64_t count(const list_query& q) const override;
   id_page list_ids(const list_query& q) const override;
+  std::optional<view_page> try_list(const list_query& q) const override;
   result<view_page> list(const list_query& q) const override;
 
   result<std::optional<usage_view>> usage(const domain::tenant_id& id) const override;
@@ -105,6 +106,12 @@ class read_model_impl final : public read_model {
   domain::clock_time now() const;
   detail::tenant_index::filter make_filter(const list_query& q) const;
   id_page query_ids(const list_query& q) const;
+  struct key_page {
+    std::vector<uuid16> keys;
+    std::uint64_t total = 0;
+  };
+  key_page query_keys(tenants_set& set, const list_query& q) const;
+  lookup try_find_key(tenants_set& set, const uuid16& key) const;
   result<std::vector<decoded_event>> decode_all(std::vector<eventstore::recorded_event>& events);
 
   eventstore::event_store& store_;

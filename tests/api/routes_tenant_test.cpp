@@ -332,6 +332,40 @@ TEST(RoutesTenant, ListPaginationFiltersAndCount) {
   EXPECT_EQ(prov.obj().at("count").as_int64(), 23);
 }
 
+TEST(RoutesTenant, ListItemsAndGetsAreTheCurrentResourceAfterEveryChange) {
+  // Both are rendered once per view and kept with it: what a page or a GET shows must be the
+  // resource of the latest version, byte for byte what the command answered.
+  api_fixture f;
+  const auto id = f.create("Render Me", R"(,"description":"first")");
+  auto list_item = [&](const std::string& prefix) {
+    auto page = f.call(v::get, prefix + "/tenants?name=Render%20Me");
+    EXPECT_EQ(page.status(), 200u);
+    return boost::json::serialize(page.obj().at("data").as_array().at(0));
+  };
+  auto get = f.call(v::get, "/api/v1/tenants/" + id);
+  ASSERT_EQ(get.status(), 200u);
+  EXPECT_EQ(list_item("/api/v1"), boost::json::serialize(get.obj()));
+  EXPECT_EQ(f.call(v::get, "/api/v1/tenants/" + id).res.body(), get.res.body());  // kept bytes
+  const std::string tms_before = list_item("/v1");
+  for (int round = 0; round < 3; ++round) {
+    const std::string desc = "round " + std::to_string(round);
+    auto put = f.call(v::put, "/api/v1/tenants/" + id,
+                      R"({"name":"Render Me","plan":"starter","admin_email":"a@b.example",)"
+                      R"("description":")" +
+                          desc + R"("})");
+    ASSERT_EQ(put.status(), 200u) << put.res.body();
+    auto again = f.call(v::get, "/api/v1/tenants/" + id);
+    EXPECT_EQ(again.res.body(), put.res.body());
+    EXPECT_EQ(again.str("description"), desc);
+    EXPECT_EQ(again.obj().at("version").as_int64(), 2 + round);
+    EXPECT_EQ(list_item("/api/v1"), boost::json::serialize(put.obj()));
+  }
+  const std::string tms_after = list_item("/v1");
+  EXPECT_NE(tms_after, tms_before);
+  EXPECT_NE(tms_after.find("round 2"), std::string::npos);
+  EXPECT_EQ(tms_after.find("\"version\""), std::string::npos);  // the TMS item, not ours
+}
+
 TEST(RoutesTenant, NonAdminListsShowOnlyTheirTenants) {
   api_fixture f;
   const auto mine = f.create("Mine Company", {}, {{"X-Test-Sub", "alice"}});

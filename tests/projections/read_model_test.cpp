@@ -161,6 +161,57 @@ TEST(ReadModel, PaginationEdges) {
   EXPECT_EQ(m->list_ids(q).ids.size(), 100u);
 }
 
+TEST(ReadModel, InMemoryListIsTheListAndFollowsUpdates) {
+  temp_dir dir;
+  auto store = eventstore::make_memory_store();
+  auto m = open_model(*store, dir.sub("p"));
+  m->start();
+  world w(*store, 5);
+  for (int i = 0; i < 150; ++i)
+    w.create(static_cast<std::size_t>(i), static_cast<std::size_t>(i), domain::plan_tier::starter,
+             "u");
+  ASSERT_TRUE(wait_until(*m, store->head()));
+  list_query q;
+  q.per_page = 100;
+  auto same_page = [&](const list_query& lq) {
+    auto slow = m->list(lq);
+    auto fast = m->try_list(lq);
+    ASSERT_TRUE(slow);
+    // Every view was just written by the projector, so all are in the view cache.
+    ASSERT_TRUE(fast.has_value());
+    EXPECT_EQ(fast->total, slow->total);
+    ASSERT_EQ(fast->items.size(), slow->items.size());
+    for (std::size_t i = 0; i < fast->items.size(); ++i)
+      EXPECT_EQ(*fast->items[i], *slow->items[i]) << i;
+  };
+  for (std::uint64_t page : {1u, 2u, 3u}) {
+    q.page = page;
+    same_page(q);
+  }
+  // A view is immutable: an update publishes a new one, and the page shows it.
+  q.page = 1;
+  const auto before = m->try_list(q);
+  ASSERT_TRUE(before && !before->items.empty());
+  const auto first = before->items.front();
+  w.run(first->state.id,
+        domain::update_tenant{w.profile(9'999, 1, domain::plan_tier::starter), true, 0});
+  ASSERT_TRUE(wait_until(*m, store->head()));
+  const auto after = m->try_list(q);
+  ASSERT_TRUE(after && !after->items.empty());
+  EXPECT_EQ(after->items.front()->state.id, first->state.id);
+  EXPECT_EQ(after->items.front()->state.version.value, first->state.version.value + 1);
+  EXPECT_EQ(after->items.front()->state, w.expected[first->state.id.str()]);
+  EXPECT_NE(after->items.front().get(), first.get());
+  same_page(q);
+  // Filters and visibility go through the same keys.
+  q.name = w.expected[first->state.id.str()].profile.name;
+  same_page(q);
+  q.name.reset();
+  q.visible = std::vector<domain::tenant_id>{w.ids[3], w.ids[140], w.ids[3]};
+  same_page(q);
+  EXPECT_EQ(m->try_list(q)->total, 2u);
+}
+
 TEST(ReadModel, UnknownAndMalformedIdsAreNotFound) {
   temp_dir dir;
   auto store = eventstore::make_memory_store();

@@ -30,6 +30,23 @@ std::string tenant_resource(const domain::tenant_state& s);
 /// is_trashed; list items (`with_group`) add group_id and group_name.
 void append_tms_tenant(std::string& out, const domain::tenant_state& s, bool with_group);
 
+/// A renderer of a whole tenant and the slot of `tenant_view::rendered` that keeps its output.
+/// Each renderer has a slot of its own (the constants below), so a slot always holds one
+/// renderer's bytes.
+struct view_renderer {
+  void (*render)(std::string& out, const domain::tenant_state& s);
+  std::size_t slot;
+};
+inline constexpr view_renderer resource_renderer{&append_tenant_resource, 0};
+/// TMS list items (append_tms_tenant with the group).
+void append_tms_list_item(std::string& out, const domain::tenant_state& s);
+inline constexpr view_renderer tms_item_renderer{&append_tms_list_item, 1};
+
+/// `r.render(out, v.state)`'s bytes, rendered on the view's first use and kept with the view
+/// (a published view never changes): a tenant shown on many pages or fetched many times is
+/// rendered once per version.
+const std::string& rendered(const projections::tenant_view& v, view_renderer r);
+
 /// GET /api/v1/tenants/{id}/usage (DESIGN.md "Kafka"): tenant_id, plan, seats_in_use,
 /// seat_limit (null when unlimited), storage_bytes, api_calls_today, api_calls_month,
 /// events_recorded, observed_at (null before any report).

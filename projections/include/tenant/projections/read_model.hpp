@@ -101,6 +101,10 @@ class read_model {
   /// Blocking: list_ids plus the views (a tenant whose view changed in between is shown as it
   /// is now).
   virtual result<view_page> list(const list_query& q) const = 0;
+  /// Non-blocking: list(q) from memory only (the index, then each view from the view cache or
+  /// RocksDB's memory); nullopt when a view would need a read from disk (call list() then).
+  /// The default is list_ids() plus try_find() for each id.
+  virtual std::optional<view_page> try_list(const list_query& q) const;
 
   // ---- usage ----
 

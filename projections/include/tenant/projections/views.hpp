@@ -3,6 +3,8 @@
 /// `tenant_view_ptr` is immutable once published, so it may be shared by any number of threads
 /// without locks.
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,10 +24,50 @@ namespace tenant::projections {
 ///   state.subscription.*, state.created_at, state.updated_at, state.version (= the ETag).
 /// `state.seen_payment_ids` is always empty in a view (payment idempotency is the aggregate's
 /// business, not the query side's, and the set grows without bound).
+/// Bytes computed from a view's fields and nothing else (the API's JSON renderings of the
+/// tenant), made on first use and kept with the view: a published view never changes, so they
+/// never go stale, and a tenant on many list pages is rendered once per version instead of once
+/// per page. Thread-safe without locks (the first thread to store a slot wins; a racing one
+/// frees its copy). A copy or an assignment of a view starts empty, and equality ignores them.
+class derived_bytes {
+ public:
+  static constexpr std::size_t slot_count = 4;
+  derived_bytes() = default;
+  derived_bytes(const derived_bytes&) noexcept {}
+  derived_bytes& operator=(const derived_bytes&) noexcept {
+    clear();
+    return *this;
+  }
+  ~derived_bytes() { clear(); }
+  friend bool operator==(const derived_bytes&, const derived_bytes&) { return true; }
+
+  /// The bytes stored in `slot` (< slot_count), or nullptr.
+  const std::string* get(std::size_t slot) const {
+    return slots_[slot].load(std::memory_order_acquire);
+  }
+  /// Stores `bytes` in `slot` unless it is already set; returns what the slot holds.
+  const std::string& set(std::size_t slot, std::string bytes) const {
+    auto* mine = new std::string(std::move(bytes));
+    const std::string* expected = nullptr;
+    if (slots_[slot].compare_exchange_strong(expected, mine, std::memory_order_acq_rel))
+      return *mine;
+    delete mine;
+    return *expected;
+  }
+
+ private:
+  void clear() noexcept {
+    for (auto& s : slots_)
+      delete s.exchange(nullptr, std::memory_order_acq_rel);
+  }
+  mutable std::array<std::atomic<const std::string*>, slot_count> slots_{};
+};
+
 struct tenant_view {
   domain::tenant_state state;
   std::uint64_t created_position = 0;  ///< global position of TenantCreated (list order)
   std::uint64_t last_position = 0;     ///< global position of the stream's last event folded
+  derived_bytes rendered;              ///< the API's renderings of `state` (api/tenant_json)
   friend bool operator==(const tenant_view&, const tenant_view&) = default;
 };
 using tenant_view_ptr = std::shared_ptr<const tenant_view>;
