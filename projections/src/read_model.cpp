@@ -24,17 +24,29 @@ result<std::unique_ptr<read_model>> read_model::open(eventstore::event_store& st
   return std::unique_ptr<read_model>(std::move(impl));
 }
 
-std::optional<view_page> read_model::try_list(const list_query& q) const {
-  auto ids = list_ids(q);
+namespace {
+
+// A page from memory: each id's view by a non-blocking `find`, nullopt as soon as one would
+// block (the caller then lists with the blocking call); a tenant gone in between is left out.
+template <class Ids, class Find>
+std::optional<view_page> page_from_memory(std::uint64_t total, const Ids& ids, Find find) {
   view_page out;
-  out.total = ids.total;
-  out.items.reserve(ids.ids.size());
-  for (const auto& id : ids.ids) {
-    auto l = try_find(id);
+  out.total = total;
+  out.items.reserve(ids.size());
+  for (const auto& id : ids) {
+    auto l = find(id);
     if (l.status == lookup_status::would_block) return std::nullopt;
     if (l.status == lookup_status::found && l.view) out.items.push_back(std::move(l.view));
   }
   return out;
+}
+
+}  // namespace
+
+std::optional<view_page> read_model::try_list(const list_query& q) const {
+  const auto ids = list_ids(q);
+  return page_from_memory(ids.total, ids.ids,
+                          [this](const domain::tenant_id& id) { return try_find(id); });
 }
 
 namespace detail {
@@ -427,20 +439,11 @@ std::optional<view_page> read_model_impl::try_list(const list_query& q) const {
   // of a list page's CPU once the items' JSON was kept with the views).
   const auto set = tenants();
   const auto keys = query_keys(*set, q);
-  view_page out;
-  out.total = keys.total;
-  out.items.reserve(keys.keys.size());
-  for (const auto& k : keys.keys) {
-    auto l = try_find_key(*set, k);
-    if (l.status == lookup_status::would_block) return std::nullopt;
-    if (l.status == lookup_status::found && l.view) out.items.push_back(std::move(l.view));
-  }
-  return out;
+  return page_from_memory(keys.total, keys.keys,
+                          [&](const uuid16& k) { return try_find_key(*set, k); });
 }
 
-read_model_impl::key_page read_model_impl::query_keys(tenants_set& set_ref,
-                                                      const list_query& q) const {
-  auto* set = &set_ref;
+read_model_impl::key_page read_model_impl::query_keys(tenants_set& set, const list_query& q) const {
   auto f = make_filter(q);  // ICU work outside the lock
   std::vector<uuid16> visible;
   if (q.visible) {
@@ -455,23 +458,23 @@ read_model_impl::key_page read_model_impl::query_keys(tenants_set& set_ref,
   key_page out;
   auto& ids = out.keys;
   {
-    std::shared_lock lk(set->mu);
+    std::shared_lock lk(set.mu);
     if (q.visible) {
       std::vector<tenant_index::ordinal> ords;
       ords.reserve(visible.size());
       for (const auto& k : visible) {
-        const auto o = set->index.find(k);
+        const auto o = set.index.find(k);
         if (o != tenant_index::npos) ords.push_back(o);
       }
       std::sort(ords.begin(), ords.end());
       ords.erase(std::unique(ords.begin(), ords.end()), ords.end());
       f.visible = std::move(ords);
     }
-    const auto page_result = set->index.query(f, offset, per_page);
+    const auto page_result = set.index.query(f, offset, per_page);
     out.total = page_result.total;
     ids.reserve(page_result.ordinals.size());
     for (auto o : page_result.ordinals)
-      ids.push_back(set->index.id_at(o));
+      ids.push_back(set.index.id_at(o));
   }
   return out;
 }
