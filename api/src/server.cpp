@@ -8,6 +8,7 @@
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
@@ -96,7 +97,12 @@ struct server::impl {
   const router& routes;
   request_observer observer;
 
-  std::unique_ptr<net::io_context> ioc;
+  // One io_context per thread, each run by its own thread only: a connection lives on one of
+  // them (round robin at accept), so its coroutine needs no strand, and its handlers never
+  // contend for a shared scheduler's lock with the other threads' connections.
+  std::vector<std::unique_ptr<net::io_context>> iocs;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep_running;
+  std::atomic<std::size_t> next_ioc{0};
   std::optional<net::strand<net::io_context::executor_type>> control;  // shutdown, signals
   std::optional<tcp::acceptor> acceptor;                               // on its own strand
   std::optional<net::signal_set> signals;
@@ -110,12 +116,16 @@ struct server::impl {
   tcp::endpoint bound;
 
   impl(const config& c, const router& r, request_observer o)
-      : cfg(c),
-        routes(r),
-        observer(std::move(o)),
-        ioc(std::make_unique<net::io_context>(static_cast<int>(c.effective_io_threads()))) {
-    control.emplace(net::make_strand(*ioc));
-    acceptor.emplace(net::make_strand(*ioc));
+      : cfg(c), routes(r), observer(std::move(o)) {
+    const unsigned n = std::max(1u, c.effective_io_threads());
+    for (unsigned i = 0; i < n; ++i) {
+      // Hint 1: one thread runs it, but other threads still post to it (completions of the
+      // blocking pool and the append pipeline), so it keeps its locking.
+      iocs.push_back(std::make_unique<net::io_context>(1));
+      keep_running.push_back(net::make_work_guard(*iocs.back()));
+    }
+    control.emplace(net::make_strand(*iocs.front()));
+    acceptor.emplace(net::make_strand(*iocs.front()));
     deadline.emplace(*control);
   }
 
@@ -135,14 +145,15 @@ struct server::impl {
       std::lock_guard lock(mutex);
       connections.clear();
     }
-    ioc.reset();
+    keep_running.clear();
+    iocs.clear();
   }
 
   // ---- start ----
   boost::system::result<void, std::string> start() {
     if (auto errors = validate(cfg); !errors.empty()) return errors.front();
     boost::system::error_code ec;
-    tcp::resolver resolver(*ioc);
+    tcp::resolver resolver(*iocs.front());
     auto results = resolver.resolve(cfg.listen.host, std::to_string(cfg.listen.port),
                                     tcp::resolver::passive | tcp::resolver::numeric_service, ec);
     if (ec || results.empty()) {
@@ -196,8 +207,8 @@ struct server::impl {
   // ---- accepting ----
   net::awaitable<void> accept_loop() {
     for (;;) {
-      tcp::socket socket(net::make_strand(*ioc));
-      auto [ec] = co_await acceptor->async_accept(socket, use_tuple);
+      auto& home = *iocs[next_ioc.fetch_add(1, std::memory_order_relaxed) % iocs.size()];
+      auto [ec, socket] = co_await acceptor->async_accept(home, use_tuple);
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor->is_open()) co_return;
         // Out of descriptors and the like: back off instead of spinning on the error.
@@ -458,13 +469,18 @@ struct server::impl {
       if (ec) return;
       spdlog::warn("shutdown deadline reached: closing {} connection(s) with requests in flight",
                    connection_count());
-      ioc->stop();
+      stop_all();
     });
   }
 
   void finish() {
     deadline->cancel();
-    ioc->stop();
+    stop_all();
+  }
+
+  void stop_all() {
+    for (auto& c : iocs)
+      c->stop();
   }
 
   std::size_t connection_count() const {
@@ -485,8 +501,7 @@ boost::system::result<void, std::string> server::start() {
 
 void server::run() {
   if (!impl_->started) return;
-  auto& ioc = *impl_->ioc;
-  auto run_one = [&ioc] {
+  auto run_one = [](net::io_context& ioc) {
     for (;;) {
       try {
         ioc.run();
@@ -499,13 +514,13 @@ void server::run() {
     }
   };
   std::vector<std::thread> threads;
-  const unsigned n = impl_->cfg.effective_io_threads();
-  for (unsigned i = 1; i < n; ++i)
-    threads.emplace_back([&run_one] {
+  auto& iocs = impl_->iocs;
+  for (std::size_t i = 1; i < iocs.size(); ++i)
+    threads.emplace_back([&run_one, &ioc = *iocs[i]] {
       pthread_setname_np(pthread_self(), "http");
-      run_one();
+      run_one(ioc);
     });
-  run_one();
+  run_one(*iocs.front());
   for (auto& t : threads)
     t.join();
 }
@@ -536,7 +551,7 @@ std::size_t server::connection_count() const {
 }
 
 boost::asio::io_context& server::io_context() {
-  return *impl_->ioc;
+  return *impl_->iocs.front();
 }
 
 }  // namespace tenant::api

@@ -9,7 +9,9 @@
 #include <openssl/x509.h>
 
 #include <atomic>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -22,6 +24,8 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "tenant/api/problem.hpp"
@@ -62,6 +66,17 @@ class running_server {
       co_await sleep_for(std::chrono::milliseconds((4 - std::stoi(n)) * 30));
       co_return text_response(http::status::ok, n);
     });
+    // The thread that runs the handler, after a hop through a foreign thread's io_context
+    // (as a handler's await on the blocking pool or the append pipeline does).
+    routes_.add(http::verb::get, "/thread", [this](request_context&) -> net::awaitable<response> {
+      const auto before = std::this_thread::get_id();
+      co_await net::co_spawn(
+          foreign_.get_executor(), []() -> net::awaitable<void> { co_return; }, net::use_awaitable);
+      const auto after = std::this_thread::get_id();
+      std::ostringstream out;
+      out << before << (before == after ? "" : " resumed on another thread");
+      co_return text_response(http::status::ok, out.str());
+    });
     routes_.add(http::verb::post, "/echo", [](request_context& ctx) -> net::awaitable<response> {
       co_return text_response(http::status::ok, ctx.req().body());
     });
@@ -77,6 +92,7 @@ class running_server {
   }
 
   boost::system::result<void, std::string> start() {
+    foreign_thread_ = std::thread([this] { foreign_.run(); });
     server_ = std::make_unique<server>(cfg_, routes_, [this](const completed_request& r) {
       std::lock_guard lock(mutex_);
       observed_.push_back(std::string(r.route) + " " + std::to_string(r.status));
@@ -92,7 +108,11 @@ class running_server {
     thread_.join();
   }
 
-  ~running_server() { stop_and_join(); }
+  ~running_server() {
+    stop_and_join();
+    foreign_work_.reset();
+    if (foreign_thread_.joinable()) foreign_thread_.join();
+  }
 
   unsigned short port() const { return server_->local_endpoint().port(); }
   server& srv() { return *server_; }
@@ -110,6 +130,10 @@ class running_server {
   std::mutex mutex_;
   std::vector<std::string> observed_;
   router routes_;
+  net::io_context foreign_;
+  net::executor_work_guard<net::io_context::executor_type> foreign_work_{
+      net::make_work_guard(foreign_)};
+  std::thread foreign_thread_;
   // Last: destroyed first, while the router and the observer's state still exist.
   std::unique_ptr<server> server_;
   std::thread thread_;
@@ -185,6 +209,27 @@ TEST(server, answers_over_keep_alive) {
     EXPECT_TRUE(res.keep_alive());
   }
   EXPECT_EQ(s.srv().connection_count(), 1u);
+}
+
+// Each io thread runs its own io_context and a connection stays on one of them: its handlers
+// never run on two threads (what a strand guaranteed before), they resume on their own thread
+// after awaiting work elsewhere, and connections are spread over all the threads.
+TEST(server, a_connection_stays_on_one_thread_and_connections_use_every_thread) {
+  running_server s;
+  ASSERT_TRUE(s.start());
+  std::vector<std::unique_ptr<client>> clients;
+  for (int i = 0; i < 6; ++i)
+    clients.push_back(std::make_unique<client>(s.port()));
+  std::set<std::string> threads;
+  for (auto& c : clients) {
+    const auto first = c->get("/thread");
+    ASSERT_EQ(first.result(), http::status::ok);
+    EXPECT_EQ(first.body().find("another"), std::string::npos) << first.body();
+    for (int i = 0; i < 4; ++i)
+      EXPECT_EQ(c->get("/thread").body(), first.body());
+    threads.insert(first.body());
+  }
+  EXPECT_EQ(threads.size(), 2u);  // test_config: io_threads = 2
 }
 
 TEST(server, answers_pipelined_requests_in_order) {

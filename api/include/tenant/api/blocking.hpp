@@ -4,8 +4,8 @@
 ///   auto events = co_await run_blocking(pool, [&] { return store.read_stream(id, 1, 100); });
 ///
 /// The coroutine suspends, `fn` runs on a pool thread, and the coroutine resumes on its own
-/// executor (the connection's strand) with fn's result; an exception thrown by fn is rethrown
-/// in the coroutine.
+/// executor (the connection's io_context thread) with fn's result; an exception thrown by fn is
+/// rethrown in the coroutine.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>

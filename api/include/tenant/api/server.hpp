@@ -1,9 +1,13 @@
 #pragma once
 /// The HTTP(S) server: Boost.Beast over C++20 coroutines.
 ///
-/// One io_context run by `config::io_threads` threads (one per core); each connection is a
-/// coroutine on its own strand that reads a request, dispatches it through the router, writes
-/// the response, and loops (keep-alive). Pipelined requests are answered in order because a
+/// `config::io_threads` threads (one per core), each running an io_context of its own; each
+/// accepted connection goes to the next of them (round robin) and stays there: one coroutine
+/// that reads a request, dispatches it through the router, writes the response, and loops
+/// (keep-alive). A connection's handlers therefore never run on two threads at once and need
+/// no strand; work a handler awaits elsewhere (the blocking pool, the append pipeline) resumes
+/// it on its own thread. Connections do not migrate: a thread busy with a slow handler's CPU
+/// delays only the connections it holds. Pipelined requests are answered in order because a
 /// connection handles one request at a time. Limits and timeouts come from the config:
 /// headers over `header_limit` -> 431, a body over `body_limit` -> 413 PAYLOAD_TOO_LARGE (both
 /// problem documents, then the connection closes), `read_timeout` to receive a started request,
@@ -15,9 +19,9 @@
 ///
 /// Graceful shutdown (`shutdown()`, or SIGINT/SIGTERM after `handle_signals()`): stop accepting,
 /// close idle connections, let in-flight requests finish and answer them with
-/// `Connection: close`, then stop the io_context; after `shutdown_timeout` the rest are cut.
+/// `Connection: close`, then stop the io_contexts; after `shutdown_timeout` the rest are cut.
 ///
-/// Ownership: owns the io_context, acceptor, TLS context and connections; references the
+/// Ownership: owns the io_contexts, acceptor, TLS context and connections; references the
 /// router (must outlive the server). Threading: `start`, `run` from one thread; `shutdown` from
 /// any thread or a signal handler context. Lifecycle: construct -> start -> run (blocks until
 /// stopped) -> destroy.
@@ -67,7 +71,7 @@ class server {
   /// operator ("refusing plain HTTP on 0.0.0.0:8080 ...", "cannot bind ...").
   boost::system::result<void, std::string> start();
 
-  /// Runs the io_context on `cfg.effective_io_threads()` threads, the caller's included;
+  /// Runs the io_contexts on `cfg.effective_io_threads()` threads, the caller's included;
   /// returns after shutdown completed (or immediately if start() was not successful).
   void run();
 
@@ -83,6 +87,7 @@ class server {
   /// Connections currently open.
   std::size_t connection_count() const;
 
+  /// The first thread's io_context (the acceptor's, signals' and shutdown's).
   boost::asio::io_context& io_context();
 
  private:
