@@ -1,18 +1,19 @@
 // baseline_http: the denominator of the HTTP benchmark ratios (issue 5, "Performance").
 //
-// A minimal Boost.Beast server with the same shape as tenant::api::server — one io_context run
-// by N threads, one coroutine per connection on its own strand, keep-alive, read/write
+// A minimal Boost.Beast server with the same shape as tenant::api::server — an io_context per
+// thread, each connection a coroutine on the next one (round robin), keep-alive, read/write
 // timeouts — that answers every request with a fixed JSON body of --body-size bytes and does
 // nothing else (no routing, no metrics, no logging). tenantd's figures are reported as
 // requests/s of tenantd divided by requests/s of this server with the same body size, measured
 // in the same run with the same wrk command:
 //
-//   baseline_http --listen 127.0.0.1:8081 --body-size 420 &
+//   baseline_http --port 8081 --body-size 420 &
 //   wrk -t2 -c64 -d10s http://127.0.0.1:8081/api/v1/tenants/x
 #include <CLI/CLI.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -56,10 +57,14 @@ net::awaitable<void> session(tcp::socket socket, std::shared_ptr<const std::stri
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-net::awaitable<void> listen(net::io_context& ioc, tcp::acceptor& acceptor,
-                            std::shared_ptr<const std::string> body) {
+// One io_context in `iocs` (shared by every thread): a strand per connection. Several (one per
+// thread): each connection goes to the next one, with no strand.
+net::awaitable<void> listen(std::vector<std::unique_ptr<net::io_context>>& iocs,
+                            tcp::acceptor& acceptor, std::shared_ptr<const std::string> body) {
+  std::size_t next = 0;
   for (;;) {
-    tcp::socket socket(net::make_strand(ioc));
+    tcp::socket socket = iocs.size() == 1 ? tcp::socket(net::make_strand(*iocs.front()))
+                                          : tcp::socket(*iocs[next++ % iocs.size()]);
     auto [ec] = co_await acceptor.async_accept(socket, use_tuple);
     if (ec) co_return;
     net::co_spawn(socket.get_executor(), session(std::move(socket), body), net::detached);
@@ -88,10 +93,26 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", threads, "io_context threads (default: one per core)")
       ->capture_default_str();
+  std::string shape = "per-thread";
+  app.add_option("--shape", shape,
+                 "per-thread: an io_context per thread, connections round robin (tenantd's "
+                 "shape); shared: one io_context run by every thread, a strand per connection "
+                 "(Beast's examples)")
+      ->check(CLI::IsMember({"per-thread", "shared"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  net::io_context ioc(static_cast<int>(threads));
-  tcp::acceptor acceptor(ioc);
+  std::vector<std::unique_ptr<net::io_context>> iocs;
+  if (shape == "shared" || threads == 1) {
+    iocs.push_back(std::make_unique<net::io_context>(static_cast<int>(threads)));
+  } else {
+    for (unsigned i = 0; i < threads; ++i)
+      iocs.push_back(std::make_unique<net::io_context>(1));
+  }
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> keep;
+  for (auto& c : iocs)
+    keep.push_back(net::make_work_guard(*c));
+  tcp::acceptor acceptor(*iocs.front());
   beast::error_code ec;
   tcp::endpoint ep(net::ip::make_address(host, ec), port);
   if (ec) {
@@ -107,17 +128,20 @@ int main(int argc, char** argv) {
   }
   acceptor.listen(net::socket_base::max_listen_connections);
   auto body = std::make_shared<const std::string>(make_body(body_size));
-  net::co_spawn(ioc, listen(ioc, acceptor, body), net::detached);
-  net::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](beast::error_code, int) { ioc.stop(); });
-  std::printf("baseline_http listening on http://%s:%u (body %zu bytes, %u threads)\n",
-              host.c_str(), acceptor.local_endpoint().port(), body->size(), threads);
+  net::co_spawn(*iocs.front(), listen(iocs, acceptor, body), net::detached);
+  net::signal_set signals(*iocs.front(), SIGINT, SIGTERM);
+  signals.async_wait([&](beast::error_code, int) {
+    for (auto& c : iocs)
+      c->stop();
+  });
+  std::printf("baseline_http listening on http://%s:%u (body %zu bytes, %u threads, %s)\n",
+              host.c_str(), acceptor.local_endpoint().port(), body->size(), threads, shape.c_str());
   std::fflush(stdout);
 
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i)
-    pool.emplace_back([&] { ioc.run(); });
-  ioc.run();
+    pool.emplace_back([&, i] { iocs[i % iocs.size()]->run(); });
+  iocs.front()->run();
   for (auto& t : pool)
     t.join();
   return 0;
