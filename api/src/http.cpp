@@ -119,6 +119,38 @@ response text_response(http::status status, std::string body, std::string_view c
   return res;
 }
 
+bool append_response_head(const response& res, std::string& out) {
+  if (res.chunked()) return false;
+  const unsigned version = res.version();
+  const unsigned code = res.result_int();
+  const char line[] = {'H',
+                       'T',
+                       'T',
+                       'P',
+                       '/',
+                       static_cast<char>('0' + version / 10),
+                       '.',
+                       static_cast<char>('0' + version % 10),
+                       ' ',
+                       static_cast<char>('0' + code / 100),
+                       static_cast<char>('0' + code / 10 % 10),
+                       static_cast<char>('0' + code % 10),
+                       ' '};
+  out.append(line, sizeof line);
+  std::string_view reason = res.reason();
+  if (reason.empty()) reason = http::obsolete_reason(res.result());
+  out.append(reason);
+  out.append("\r\n");
+  for (const auto& f : res) {
+    out.append(f.name_string());
+    out.append(": ");
+    out.append(f.value());
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+  return true;
+}
+
 bool is_json_media_type(std::string_view content_type) {
   auto semi = content_type.find(';');
   if (!iequals(trim(content_type.substr(0, semi)), "application/json")) return false;

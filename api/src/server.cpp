@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -299,6 +300,7 @@ struct server::impl {
                              const std::string& remote, bool secure) {
     auto& lowest = beast::get_lowest_layer(stream);
     beast::flat_buffer buffer(cfg.header_limit + cfg.body_limit + 64 * 1024);
+    std::string head;  // each response's status line and fields
     for (;;) {
       if (buffer.size() == 0) {
         // Between requests: the idle timeout applies and shutdown may close us right away.
@@ -347,7 +349,7 @@ struct server::impl {
           path = std::string(target.substr(0, target.find('?')));
         }
         std::string id = new_request_id();
-        co_await write(stream, res, 11, false, id);
+        co_await write(stream, res, 11, false, id, head);
         report(id, method, route, path, remote, {}, {}, {}, res, started, secure);
         co_await linger(stream, buffer);
         co_return false;
@@ -358,7 +360,7 @@ struct server::impl {
       ctx.set_request_id(sane_request_id(client_id) ? std::string(client_id) : new_request_id());
       response res = co_await routes.dispatch(ctx);
       const bool keep = ctx.req().keep_alive() && !entry.closing;
-      bool ok = co_await write(stream, res, ctx.req().version(), keep, ctx.request_id());
+      bool ok = co_await write(stream, res, ctx.req().version(), keep, ctx.request_id(), head);
       std::string_view target = ctx.target();
       report(ctx.request_id(), http::to_string(ctx.method()), ctx.route(),
              target.substr(0, target.find('?')), remote, ctx.header("traceparent"),
@@ -386,14 +388,22 @@ struct server::impl {
     co_return bec;
   }
 
+  /// Writes the response: its head (into `scratch`, the connection's reused buffer) and its
+  /// body in one gather write; Beast's serializer only for a chunked one.
   template <class Stream>
   net::awaitable<bool> write(Stream& stream, response& res, unsigned version, bool keep,
-                             const std::string& request_id) {
+                             const std::string& request_id, std::string& scratch) {
     res.version(version);
     res.keep_alive(keep);
     res.set("X-Request-Id", request_id);
     res.prepare_payload();
     beast::get_lowest_layer(stream).expires_after(cfg.write_timeout);
+    scratch.clear();
+    if (append_response_head(res, scratch)) {
+      const std::array<net::const_buffer, 2> parts{net::buffer(scratch), net::buffer(res.body())};
+      auto [ec, n] = co_await net::async_write(stream, parts, use_tuple);
+      co_return !ec;
+    }
     auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
     co_return !ec;
   }

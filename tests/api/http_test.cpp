@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/beast/http/write.hpp>
+#include <sstream>
+#include <vector>
+
 #include "test_support.hpp"
 
 namespace tenant::api {
@@ -85,6 +89,56 @@ TEST(responses, json_and_text_builders_set_type_and_length) {
   EXPECT_EQ(j[http::field::content_length], "13");
   auto t = text_response(http::status::ok, "hi", "text/html");
   EXPECT_EQ(t[http::field::content_type], "text/html");
+}
+
+// The server's own head writer must produce what Beast's serializer writes, byte for byte.
+TEST(responses, the_head_writer_matches_beasts_serializer) {
+  std::vector<response> cases;
+  cases.push_back(text_response(http::status::ok, "hello"));
+  cases.push_back(json_response(http::status::created, boost::json::object{{"id", "tn_x"}}));
+  {
+    response r{http::status::no_content, 11};
+    r.set(http::field::etag, "\"7\"");
+    r.prepare_payload();
+    cases.push_back(r);
+  }
+  {
+    response r{http::status::unprocessable_entity, 10};  // HTTP/1.0, keep-alive header
+    r.set(http::field::content_type, "application/problem+json");
+    r.set("X-Request-Id", "abc");
+    r.insert(http::field::link, "<a>; rel=\"next\"");
+    r.insert(http::field::link, "<b>; rel=\"prev\"");
+    r.body() = R"({"code":"VALIDATION_ERROR"})";
+    r.keep_alive(true);
+    r.prepare_payload();
+    cases.push_back(r);
+  }
+  {
+    response r{http::status::ok, 11};
+    r.reason("Fine");  // an explicit reason phrase wins over the standard one
+    r.keep_alive(false);
+    r.body() = std::string(70000, 'x');
+    r.prepare_payload();
+    cases.push_back(r);
+  }
+  {
+    response r{static_cast<http::status>(599), 11};  // unknown code: Beast's reason
+    r.prepare_payload();
+    cases.push_back(r);
+  }
+  for (const auto& r : cases) {
+    std::ostringstream beast_wrote;
+    beast_wrote << r;
+    std::string ours;
+    ASSERT_TRUE(append_response_head(r, ours));
+    ours += r.body();
+    EXPECT_EQ(ours, beast_wrote.str());
+  }
+  response chunked{http::status::ok, 11};
+  chunked.chunked(true);
+  std::string out = "kept";
+  EXPECT_FALSE(append_response_head(chunked, out));
+  EXPECT_EQ(out, "kept");
 }
 
 TEST(media_type, only_json_with_utf8_charset) {

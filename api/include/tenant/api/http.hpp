@@ -147,6 +147,12 @@ response json_response(http::status status, const boost::json::value& body);
 response text_response(http::status status, std::string body,
                        std::string_view content_type = "text/plain; charset=utf-8");
 
+/// Appends the status line and header fields of `res` (and the empty line that ends them)
+/// exactly as Beast's serializer writes them, so the server can send the head and the body in
+/// one gather write without the serializer's buffer sequences. False, appending nothing, for a
+/// chunked response: that one goes through Beast's serializer.
+bool append_response_head(const response& res, std::string& out);
+
 /// True for `application/json` with optional parameters (`; charset=utf-8`); case-insensitive.
 /// A charset other than UTF-8 is refused: the JSON adapter only reads UTF-8.
 bool is_json_media_type(std::string_view content_type);
