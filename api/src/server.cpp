@@ -318,8 +318,13 @@ struct server::impl {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(cfg.header_limit));
       parser.body_limit(cfg.body_limit);
-      lowest.expires_after(cfg.read_timeout);
-      auto ec = co_await read_request(stream, buffer, parser);
+      // Usually the whole request came with the read that ended the idle wait (or behind the
+      // previous one, pipelined): parse it from the buffer without an asynchronous operation.
+      auto ec = parse_buffered(buffer, parser);
+      if (!ec && !parser.is_done()) {
+        lowest.expires_after(cfg.read_timeout);
+        ec = co_await read_request(stream, buffer, parser);
+      }
       const auto started = std::chrono::steady_clock::now();
       if (ec) {
         std::optional<problem> refusal;
@@ -368,6 +373,21 @@ struct server::impl {
       if (!ok) co_return false;
       if (!keep) co_return true;
     }
+  }
+
+  /// Feeds what `buffer` holds to the parser. No error with the request incomplete means the
+  /// rest must be read; limits (431, 413) and malformed input fail here as they would in
+  /// Beast's read, which runs the same parser over the same bytes.
+  static beast::error_code parse_buffered(beast::flat_buffer& buffer,
+                                          http::request_parser<http::string_body>& parser) {
+    beast::error_code ec;
+    while (buffer.size() > 0 && !parser.is_done()) {
+      const std::size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == http::error::need_more) return {};
+      if (ec || used == 0) break;
+    }
+    return ec;
   }
 
   /// Reads one request. A client that sent `Expect: 100-continue` (curl does for bodies over
