@@ -276,6 +276,7 @@ struct server::impl {
       }
     } else {
       beast::tcp_stream stream(std::move(socket));
+      stream.socket().non_blocking(true, ec);  // see write()
       cancel_guard guard(*entry, [&stream] { stream.cancel(); });
       bool clean = co_await serve(stream, *entry, peer, remote, false);
       if (clean) stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -417,13 +418,29 @@ struct server::impl {
     res.keep_alive(keep);
     res.set("X-Request-Id", request_id);
     res.prepare_payload();
-    beast::get_lowest_layer(stream).expires_after(cfg.write_timeout);
     scratch.clear();
     if (append_response_head(res, scratch)) {
-      const std::array<net::const_buffer, 2> parts{net::buffer(scratch), net::buffer(res.body())};
+      std::array<net::const_buffer, 2> parts{net::buffer(scratch), net::buffer(res.body())};
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        // The socket is non-blocking (session): the kernel usually takes the whole response at
+        // once, which needs neither an asynchronous operation nor the write timer. Only what
+        // it did not take is written asynchronously, under the write timeout.
+        boost::system::error_code ec;
+        const std::size_t sent = stream.socket().write_some(parts, ec);
+        if (ec && ec != net::error::would_block && ec != net::error::try_again) co_return false;
+        if (sent == parts[0].size() + parts[1].size()) co_return true;
+        if (sent >= parts[0].size()) {
+          parts[1] += sent - parts[0].size();
+          parts[0] = {};
+        } else {
+          parts[0] += sent;
+        }
+      }
+      beast::get_lowest_layer(stream).expires_after(cfg.write_timeout);
       auto [ec, n] = co_await net::async_write(stream, parts, use_tuple);
       co_return !ec;
     }
+    beast::get_lowest_layer(stream).expires_after(cfg.write_timeout);
     auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
     co_return !ec;
   }
