@@ -1,5 +1,6 @@
 #include "tenant/api/http.hpp"
 
+#include <array>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
@@ -38,11 +39,41 @@ bool is_safe_host(std::string_view h) {
   return true;
 }
 
+// An absolute path (RFC 3986 origin-form without a query) of pchars other than '%', and no
+// segment starting with '.': valid as it is, and its decoded segments are its raw parts.
+bool is_plain_path(std::string_view t) {
+  static constexpr auto allowed = [] {
+    std::array<bool, 256> a{};
+    for (unsigned char c : std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789-._~!$&'()*+,;=:@/"))
+      a[c] = true;
+    return a;
+  }();
+  if (t.empty() || t.front() != '/') return false;
+  for (char c : t)
+    if (!allowed[static_cast<unsigned char>(c)]) return false;
+  return t.find("/.") == std::string_view::npos;
+}
+
 }  // namespace
 
 request_context::request_context(request req, peer_info peer)
     : req_(std::move(req)), peer_(std::move(peer)) {
-  auto parsed = boost::urls::parse_origin_form(req_.target());
+  const std::string_view target = req_.target();
+  if (is_plain_path(target)) {
+    plain_path_ = true;
+    if (target.size() > 1) {
+      std::size_t start = 1;
+      for (;;) {
+        const auto slash = target.find('/', start);
+        segments_.emplace_back(target.substr(start, slash - start));
+        if (slash == std::string_view::npos) break;
+        start = slash + 1;
+      }
+    }
+    return;
+  }
+  auto parsed = boost::urls::parse_origin_form(target);
   if (parsed) {
     url_ = *parsed;
     for (auto seg : url_->segments())
@@ -51,6 +82,7 @@ request_context::request_context(request req, peer_info peer)
 }
 
 std::string_view request_context::path() const {
+  if (plain_path_) return target();
   if (!url_) return {};
   auto p = url_->encoded_path();
   return {p.data(), p.size()};

@@ -10,13 +10,6 @@ namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -137,32 +130,43 @@ uuid uuid::derived(std::string_view name) {
 }
 
 std::optional<uuid> uuid::parse(std::string_view s) {
+  // One table lookup per digit; -1 marks a byte that is not a hex digit.
+  static constexpr auto hex = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = 0; c < 10; ++c)
+      t['0' + c] = static_cast<std::int8_t>(c);
+    for (int c = 0; c < 6; ++c) {
+      t['a' + c] = static_cast<std::int8_t>(10 + c);
+      t['A' + c] = static_cast<std::int8_t>(10 + c);
+    }
+    return t;
+  }();
+  static constexpr std::uint8_t at[16] = {0,  2,  4,  6,  9,  11, 14, 16,
+                                          19, 21, 24, 26, 28, 30, 32, 34};
   if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
     return std::nullopt;
   uuid u;
-  std::size_t b = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    if (s[i] == '-') {
-      ++i;
-      continue;
-    }
-    const int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    u.bytes[b++] = static_cast<std::uint8_t>(hi * 16 + lo);
-    i += 2;
+  int bad = 0;
+  for (int k = 0; k < 16; ++k) {
+    const int hi = hex[static_cast<unsigned char>(s[at[k]])];
+    const int lo = hex[static_cast<unsigned char>(s[at[k] + 1])];
+    bad |= hi | lo;  // negative once any digit is not hex
+    u.bytes[k] = static_cast<std::uint8_t>((hi << 4) | (lo & 0x0f));
   }
+  if (bad < 0) return std::nullopt;
   return u;
 }
 
 std::string uuid::to_string() const {
-  std::string out;
-  out.reserve(36);
+  char text[36];
+  char* p = text;
   for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(hex_digits[bytes[i] >> 4]);
-    out.push_back(hex_digits[bytes[i] & 0x0f]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = hex_digits[bytes[i] >> 4];
+    *p++ = hex_digits[bytes[i] & 0x0f];
   }
-  return out;
+  return std::string(text, sizeof text);
 }
 
 std::optional<tenant_id> tenant_id::parse(std::string_view text) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+#include <random>
 #include <sstream>
 #include <vector>
 
@@ -23,6 +25,39 @@ TEST(request_context, exposes_path_segments_and_query) {
   auto all = ctx.query_params();
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[2], (std::pair<std::string, std::string>{"page", "3"}));
+}
+
+// Plain paths skip Boost.URL; every target must still get Boost.URL's verdict and segments.
+TEST(request_context, segments_and_validity_agree_with_boost_url_for_every_target) {
+  const std::string alphabet = "a/.-%2F?=+:@~_!*xZ9 #[";
+  std::mt19937 rng(20261123);
+  std::vector<std::string> targets = {
+      "/",      "//",    "/a",     "/a/",
+      "//a",    "/a//b", "/.",     "/./a",
+      "/a/..",  "/a/.b", "/a.b/c", "/%41",
+      "/a?b=c", "a/b",   "",       "/api/v1/tenants/tn_01a20a63-2a0e-7443-b706-73275fa492d9"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string t;
+    const int n = static_cast<int>(rng() % 12);
+    for (int k = 0; k < n; ++k)
+      t += alphabet[rng() % alphabet.size()];
+    if (rng() % 4 != 0) t.insert(t.begin(), '/');
+    targets.push_back(t);
+  }
+  for (const auto& t : targets) {
+    auto parsed = boost::urls::parse_origin_form(t);
+    std::vector<std::string> want;
+    if (parsed)
+      for (auto seg : parsed->segments())
+        want.push_back(std::string(seg));
+    request req{http::verb::get, t, 11};
+    request_context ctx(std::move(req));
+    ASSERT_EQ(ctx.target_valid(), parsed.has_value()) << "[" << t << "]";
+    if (!parsed) continue;
+    EXPECT_EQ(ctx.segments(), want) << "[" << t << "]";
+    EXPECT_EQ(ctx.path(), std::string_view(parsed->encoded_path())) << "[" << t << "]";
+    EXPECT_EQ(ctx.query_params().size(), parsed->params().size()) << "[" << t << "]";
+  }
 }
 
 TEST(request_context, plus_in_a_query_is_a_space_as_in_html_forms) {

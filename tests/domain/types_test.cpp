@@ -46,6 +46,31 @@ TEST(Uuid, RoundTripsAndRejectsBadText) {
   EXPECT_FALSE(uuid::parse("3fa85f6457174562b3fc2c963f66afa6"));
 }
 
+// Every byte value at every position: accepted exactly when it is a hex digit where a digit
+// goes (either case, same value) and '-' where a dash goes.
+TEST(Uuid, EverySingleByteChangeIsJudgedByItsPosition) {
+  const std::string good = "3fa85f64-5717-4562-b3fc-2c963f66afa6";
+  const auto base = uuid::parse(good);
+  ASSERT_TRUE(base);
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    for (int b = 0; b < 256; ++b) {
+      std::string t = good;
+      t[i] = static_cast<char>(b);
+      const char c = static_cast<char>(b);
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      const auto u = uuid::parse(t);
+      ASSERT_EQ(u.has_value(), dash ? c == '-' : hex) << i << " " << b;
+      if (u && !dash) {
+        const char lower = (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
+        std::string want = good;
+        want[i] = lower;
+        EXPECT_EQ(u->to_string(), want);
+      }
+    }
+  }
+}
+
 TEST(Uuid, DerivedIsStableAndDistinct) {
   EXPECT_EQ(uuid::derived("key-1"), uuid::derived("key-1"));
   EXPECT_NE(uuid::derived("key-1"), uuid::derived("key-2"));

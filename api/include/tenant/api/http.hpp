@@ -58,7 +58,7 @@ class request_context {
   /// The raw request-target, e.g. "/api/v1/tenants?page=2".
   std::string_view target() const { return req_.target(); }
   /// False when the request-target is not origin-form ("/path?query"): the router answers 400.
-  bool target_valid() const { return url_.has_value(); }
+  bool target_valid() const { return plain_path_ || url_.has_value(); }
   /// The encoded path, without the query ("/api/v1/tenants").
   std::string_view path() const;
   /// Decoded path segments ("api", "v1", "tenants").
@@ -131,7 +131,11 @@ class request_context {
  private:
   request req_;
   peer_info peer_;
-  std::optional<boost::urls::url_view> url_;
+  std::optional<boost::urls::url_view> url_;  ///< parsed unless plain_path_
+  /// The target is a path of characters that need no decoding (no '%', no query, no dot
+  /// segment): its segments are its '/'-separated parts, as Boost.URL would decode them, and
+  /// it is not parsed (most requests: GET /api/v1/tenants/tn_...).
+  bool plain_path_ = false;
   std::vector<std::string> segments_;
   std::vector<std::pair<std::string, std::string>> path_params_;
   std::string request_id_;
