@@ -45,12 +45,13 @@ rocksdb::ColumnFamilyOptions cf_options(column c, const std::shared_ptr<rocksdb:
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.compression = best_compression();
   o.bottommost_compression = o.compression;
-  // Keys that arrive in order (positions) or nearly so (UUIDv7 event ids, time-ordered)
-  // are inserted into the memtable from the last insert's place in the skip list instead of
-  // from its top: one hint for the whole family (a zero-length prefix). Only the pipeline's
+  // Keys that arrive in order (positions) or nearly so (UUIDv7 event ids, time-ordered; a new
+  // tenant's stream id, so its stream index entries and head) are inserted into the memtable
+  // from the last insert's place in the skip list instead of from its top: one hint for the
+  // whole family (a zero-length prefix). Only the pipeline's
   // single writer inserts into these families, so the hint is never bypassed by a
   // concurrent memtable write.
-  if (c == cf_events || c == cf_event_ids)
+  if (c == cf_events || c == cf_event_ids || c == cf_stream_index || c == cf_streams)
     o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   if (c == cf_events) {
     o.write_buffer_size = 64u << 20;
