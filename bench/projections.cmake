@@ -13,4 +13,7 @@ tenant_add_bench(projections_replay_bench
 tenant_add_bench(projections_query_bench
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/projections_query.cpp
   DEPS tenant::projections tenant::eventstore RocksDB::rocksdb)
-target_include_directories(projections_query_bench PRIVATE ${PROJECT_SOURCE_DIR}/projections/src)
+target_include_directories(projections_query_bench PRIVATE ${PROJECT_SOURCE_DIR}/projections/src
+  ${PROJECT_SOURCE_DIR}/eventstore/src)
+# The log is settled with the event store's own column family options (rocksdb_layout.hpp).
+target_include_directories(projections_replay_bench PRIVATE ${PROJECT_SOURCE_DIR}/eventstore/src)

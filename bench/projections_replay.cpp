@@ -128,7 +128,7 @@ class capture final : public benchmark::ConsoleReporter {
 
 int main(int argc, char** argv) {
   const auto events = tenant::bench::env_size("TENANT_BENCH_EVENTS", 1'000'000);
-  g_log = (fs::path(tenant::bench::bench_dir()) / ("log-" + std::to_string(events))).string();
+  g_log = (fs::path(tenant::bench::bench_dir()) / ("log2-" + std::to_string(events))).string();
   fs::create_directories(tenant::bench::bench_dir());
   g_head = tenant::bench::ensure_log(g_log, events);
 
