@@ -44,6 +44,13 @@ net::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   co_await t.async_wait(net::use_awaitable);
 }
 
+std::string big_body() {
+  std::string b(6u << 20, ' ');
+  for (std::size_t i = 0; i < b.size(); ++i)
+    b[i] = static_cast<char>('a' + (i * 7919 % 26));
+  return b;
+}
+
 config test_config() {
   config c;
   c.listen = {"127.0.0.1", 0};
@@ -76,6 +83,10 @@ class running_server {
       std::ostringstream out;
       out << before << (before == after ? "" : " resumed on another thread");
       co_return text_response(http::status::ok, out.str());
+    });
+    // More than a socket's send buffer takes at once: the rest goes out asynchronously.
+    routes_.add(http::verb::get, "/big", [](request_context&) -> net::awaitable<response> {
+      co_return text_response(http::status::ok, big_body());
     });
     routes_.add(http::verb::post, "/echo", [](request_context& ctx) -> net::awaitable<response> {
       co_return text_response(http::status::ok, ctx.req().body());
@@ -165,6 +176,10 @@ class client {
     return res;
   }
 
+  void read_with(http::response_parser<http::string_body>& parser) {
+    http::read(socket_, buffer_, parser);
+  }
+
   /// Reads an interim (1xx) response, which has no body.
   void read_header_only(http::response<http::empty_body>& res) {
     http::response_parser<http::empty_body> parser;
@@ -230,6 +245,22 @@ TEST(server, a_connection_stays_on_one_thread_and_connections_use_every_thread) 
     threads.insert(first.body());
   }
   EXPECT_EQ(threads.size(), 2u);  // test_config: io_threads = 2
+}
+
+// A response larger than the kernel takes in one non-blocking write arrives whole and in order,
+// and the connection serves the next request after it.
+TEST(server, a_response_larger_than_the_send_buffer_arrives_whole) {
+  running_server s;
+  ASSERT_TRUE(s.start());
+  client c(s.port());
+  c.send(http::verb::get, "/big");
+  std::this_thread::sleep_for(50ms);  // let the server fill the socket before we read
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(16u << 20);
+  c.read_with(parser);
+  EXPECT_EQ(parser.get().result(), http::status::ok);
+  EXPECT_TRUE(parser.get().body() == big_body());
+  EXPECT_EQ(c.get("/hello").body(), "hello");
 }
 
 TEST(server, answers_pipelined_requests_in_order) {
