@@ -28,34 +28,9 @@ struct uuid16_hash {
   }
 };
 
-/// domain::uuid::parse's bytes, with a table lookup for the canonical 8-4-4-4-12 form (the
-/// replay parses one or two ids per event, and the character-by-character parse showed in its
-/// profile); anything else goes to uuid::parse itself, so both always agree.
+/// domain::uuid::parse's bytes (a table lookup per digit since 0646c99, so the replay's one or
+/// two ids per event need no parser of their own).
 inline std::optional<uuid16> parse_uuid16(std::string_view s) {
-  static constexpr auto hex = [] {
-    std::array<std::int8_t, 256> t{};
-    t.fill(-1);
-    for (int c = 0; c < 10; ++c)
-      t['0' + c] = static_cast<std::int8_t>(c);
-    for (int c = 0; c < 6; ++c) {
-      t['a' + c] = static_cast<std::int8_t>(10 + c);
-      t['A' + c] = static_cast<std::int8_t>(10 + c);
-    }
-    return t;
-  }();
-  static constexpr std::uint8_t at[16] = {0,  2,  4,  6,  9,  11, 14, 16,
-                                          19, 21, 24, 26, 28, 30, 32, 34};
-  if (s.size() == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-') {
-    uuid16 out{};
-    int bad = 0;
-    for (int k = 0; k < 16; ++k) {
-      const int hi = hex[static_cast<unsigned char>(s[at[k]])];
-      const int lo = hex[static_cast<unsigned char>(s[at[k] + 1])];
-      bad |= hi | lo;  // negative once any digit is not hex
-      out[k] = static_cast<std::uint8_t>((hi << 4) | (lo & 0x0f));
-    }
-    if (bad >= 0) return out;
-  }
   const auto u = domain::uuid::parse(s);
   if (!u) return std::nullopt;
   return u->bytes;
