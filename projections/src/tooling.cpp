@@ -12,8 +12,10 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <initializer_list>
 #include <istream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <ostream>
 #include <set>
@@ -357,13 +359,14 @@ class replay_writer {
     return {};
   }
 
-  /// Everything folded so far becomes durable together with checkpoint `position`.
-  std::error_code persist(std::uint64_t position) {
-    std::error_code ec = write_out(position);
+  /// Everything folded so far becomes durable together with checkpoint `position`. `last`: no
+  /// more events follow (the replay's end), so the rows are not marked clean for reuse.
+  std::error_code persist(std::uint64_t position, bool last = false) {
+    std::error_code ec = write_out(position, last);
     if (ec) return ec;
     for (auto& t : targets_)
       t.checkpoint = std::max(t.checkpoint, position);
-    if (bytes_ > budget_) {
+    if (bytes_ > budget_ && !last) {
       shadow_may_have_rows_ = true;
       // Every row is clean now (just written): drop a quarter of the budget's worth.
       rows_.evict_if([&](const row& r) {
@@ -379,13 +382,34 @@ class replay_writer {
 
   /// Runs `f` (the swap at the end of a replay) while another thread frees the folded rows:
   /// freeing 200 000 rows and their strings took about 5% of a 1M-event replay, on one core
-  /// after everything else had finished. The writer holds no rows afterwards.
+  /// after everything else had finished. The final persist (`last`) starts that thread as soon
+  /// as its files are written, so the freeing also overlaps the ingestion. The writer holds no
+  /// rows afterwards.
   template <class F>
   std::error_code while_freeing_rows(F f) {
-    std::jthread free_rows([dying = std::move(rows_)]() mutable { row_table<row>().swap(dying); });
-    rows_ = row_table<row>();
+    start_freeing_rows();
+    const std::error_code ec = f();
+    freeing_.join();
+    freeing2_.join();
+    return ec;
+  }
+
+  // Two threads free the rows' strings, each half of them (freeing 200 000 rows took one
+  // thread about as long as the ingestion and the swap together); the last one done drops the
+  // emptied table.
+  void start_freeing_rows() {
+    if (freeing_.joinable()) return;
+    auto dying = std::make_shared<row_table<row>>();
+    dying->swap(rows_);
     bytes_ = 0;
-    return f();
+    const std::size_t n = dying->size(), half = n / 2;
+    auto empty = [](row_table<row>& t, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i)
+        t.at_slot(static_cast<std::uint32_t>(i)).view = tenant_view();
+    };
+    freeing2_ = std::jthread([dying, half, empty] { empty(*dying, 0, half); });
+    freeing_ = std::jthread(
+        [dying = std::move(dying), half, n, empty]() mutable { empty(*dying, half, n); });
   }
 
   void prefetch_entry(const decoded_event& e) const {
@@ -462,7 +486,7 @@ class replay_writer {
     // One entry per event (a short key, usually without an allocation); sorted and folded into
     // "current" and membership keys at persist time (write_members).
     auto put = [&](const std::string& user, const uuid16& t) {
-      member_puts_.push_back({member_prefix(user), t, member_puts_.size()});
+      member_puts_.push_back({member_prefix(user), t});
       member_bytes_ += sizeof(member_put) + user.size();
     };
     if (const auto* c = std::get_if<domain::tenant_created>(&e.event.data)) {
@@ -497,9 +521,12 @@ class replay_writer {
       }
       s_ = writer_->Put(rocksdb::Slice(k.data(), k.size()), rocksdb::Slice(v.data(), v.size()));
     }
-    /// The finished file ("" when nothing was put).
+    /// The finished file ("" when nothing was put). Finishing syncs the file: each writing
+    /// thread finishes its own file, so the syncs run side by side and beside the other
+    /// threads' work, not one after the other before the ingestion. Idempotent.
     result<std::string> finish() {
-      if (open_ && s_.ok()) s_ = writer_->Finish();
+      if (open_ && s_.ok() && !finished_) s_ = writer_->Finish();
+      finished_ = true;
       if (!s_.ok()) return to_error(s_);
       return open_ ? file_ : std::string();
     }
@@ -511,66 +538,98 @@ class replay_writer {
     std::string file_;
     rocksdb::Status s_;
     bool open_ = false;
+    bool finished_ = false;
   };
 
   // Memberships in key order: per user (keys are length-prefixed, so no other user's key sorts
   // between a user's prefix and its membership keys) the current tenant (the last event's),
   // then each tenant once.
   void write_members(sst_out& out) {
-    std::sort(member_puts_.begin(), member_puts_.end(), [](const auto& a, const auto& b) {
-      if (int c = a.key.compare(b.key); c != 0) return c < 0;
-      if (a.tenant != b.tenant) return a.tenant < b.tenant;
-      return a.seq < b.seq;
+    // Sorted through 24-byte items (the key's first 16 bytes as two big-endian words, then the
+    // entry's index, which is its event order): sorting the entries themselves moved their
+    // strings and compared them through memcmp, a fifth of the final persist's CPU. Keys equal
+    // in their first 16 bytes (the same user, nearly always) are compared in full.
+    struct item {
+      std::uint64_t k0, k1;
+      std::uint32_t i;
+    };
+    std::vector<item> order(member_puts_.size());
+    for (std::size_t i = 0; i < member_puts_.size(); ++i) {
+      unsigned char b[16] = {};
+      const auto& key = member_puts_[i].key;
+      std::memcpy(b, key.data(), std::min<std::size_t>(key.size(), 16));
+      std::uint64_t w[2];
+      std::memcpy(w, b, 16);
+      order[i] = {__builtin_bswap64(w[0]), __builtin_bswap64(w[1]), static_cast<std::uint32_t>(i)};
+    }
+    std::sort(order.begin(), order.end(), [&](const item& a, const item& b) {
+      if (a.k0 != b.k0) return a.k0 < b.k0;
+      if (a.k1 != b.k1) return a.k1 < b.k1;
+      const auto& x = member_puts_[a.i];
+      const auto& y = member_puts_[b.i];
+      if (int c = x.key.compare(y.key); c != 0) return c < 0;
+      if (!same_id(x.tenant, y.tenant)) return id_less(x.tenant, y.tenant);
+      return a.i < b.i;
     });
     std::string k;
-    for (std::size_t i = 0; i < member_puts_.size();) {
-      std::size_t end = i;
-      const member_put* current = &member_puts_[i];
-      while (end < member_puts_.size() && member_puts_[end].key == member_puts_[i].key) {
-        if (member_puts_[end].seq > current->seq) current = &member_puts_[end];
+    for (std::size_t i = 0; i < order.size();) {
+      const member_put& first = member_puts_[order[i].i];
+      std::size_t end = i + 1;
+      while (end < order.size() && member_puts_[order[end].i].key == first.key)
         ++end;
-      }
-      out.put(member_puts_[i].key, as_view(current->tenant));
+      // The user's current tenant: the one of its last event.
+      std::uint32_t current = order[i].i;
+      for (std::size_t j = i + 1; j < end; ++j)
+        current = std::max(current, order[j].i);
+      out.put(first.key, as_view(member_puts_[current].tenant));
       for (std::size_t j = i; j < end; ++j) {
-        if (j > i && member_puts_[j].tenant == member_puts_[j - 1].tenant) continue;
-        k.assign(member_puts_[j].key);
-        k.append(as_view(member_puts_[j].tenant));
+        const auto& t = member_puts_[order[j].i].tenant;
+        if (j > i && same_id(t, member_puts_[order[j - 1].i].tenant)) continue;
+        k.assign(first.key);
+        k.append(as_view(t));
         out.put(k, {});
       }
       i = end;
     }
+    out.finish();
   }
 
-  // The index text values (index_text_value of fold_text) of the rows among `puts` whose text
-  // must be written, encoded one after the other into `bytes`, each ending at `ends[i]`. Folded
-  // here, once per tenant and persist point from its final profile, not per event: a tenant
-  // updated several times is folded once, and no folded text is kept on the rows. ICU folding
-  // is the costliest part of the index side of a persist; the rows side runs on another thread
-  // meanwhile (write_out).
-  struct text_values {
-    std::string bytes;
-    std::vector<std::size_t> ends;
-    std::string_view at(std::size_t i) const {
-      const std::size_t begin = i == 0 ? 0 : ends[i - 1];
-      return std::string_view(bytes).substr(begin, ends[i] - begin);
-    }
+  struct index_put {
+    std::uint64_t created;
+    const uuid16* id;
+    const row* r;
   };
 
-  template <class Put>
-  static text_values fold_texts(const std::vector<Put>& puts, std::size_t begin, std::size_t end) {
-    text_values v;
-    v.ends.reserve(end - begin);
+  // The index entries of puts[begin, end) (in creation order, i.e. key order) into `out`: the
+  // bucket entry of a row whose status or plan changed, the text entry (index_text_value of
+  // fold_text) of one whose name or description did. The text is folded here, once per tenant
+  // and persist point from its final profile, not per event: a tenant updated several times is
+  // folded once, and no folded text is kept on the rows.
+  void write_index(const std::vector<index_put>& puts, std::size_t begin, std::size_t end,
+                   sst_out& out) {
     for (std::size_t i = begin; i < end; ++i) {
-      const auto& p = puts[i];
-      if (p.r->indexed && !p.r->text_dirty) continue;
-      const auto t = fold_text(p.r->view.state.profile);
-      put_str(v.bytes, t.name);
-      put_varint(v.bytes, t.words.size());
-      for (const auto& w : t.words)
-        put_str(v.bytes, w);
-      v.ends.push_back(v.bytes.size());
+      // Rows in creation order sit at random places in memory: the row 8 ahead, then the
+      // strings of the row 4 ahead (as write_rows does).
+      if (i + 8 < end) {
+        const auto* p = reinterpret_cast<const char*>(puts[i + 8].r);
+        for (std::size_t off = 0; off < sizeof(row); off += 64)
+          __builtin_prefetch(p + off);
+      }
+      if (i + 4 < end) {
+        const auto& pr = puts[i + 4].r->view.state.profile;
+        __builtin_prefetch(pr.name.data());
+        if (pr.description) __builtin_prefetch(pr.description->data());
+      }
+      const index_put& p = puts[i];
+      const row& r = *p.r;
+      const auto& st = r.view.state;
+      if (!r.indexed || r.disk_status != st.status || r.disk_plan != st.subscription.plan)
+        out.put(index_key(p.created, index_tag_bucket),
+                index_bucket_value(*p.id, st.status, st.subscription.plan));
+      if (!r.indexed || r.text_dirty)
+        out.put(index_key(p.created, index_tag_text), index_text_value(fold_text(st.profile)));
     }
-    return v;
+    out.finish();
   }
 
   // The heap bytes of a row's strings (those past the small-string buffer), for a prefetch
@@ -595,26 +654,27 @@ class replay_writer {
     one(s.created_by.str());
   }
 
-  // The dirty rows, sorted by id, into one SST file (the rows thread of write_out).
-  void write_rows(sst_out& rows) {
-    const std::size_t n = dirty_.size();
-    for (std::size_t i = 0; i < n; ++i) {
+  // The dirty rows [begin, end), sorted by id, into one SST file (a rows thread of write_out),
+  // encoding each into `value` (the thread's own buffer).
+  void write_rows(sst_out& rows, std::size_t begin, std::size_t end, std::string& value) {
+    for (std::size_t i = begin; i < end; ++i) {
       // The row 8 ahead, then (its string pointers being cached by now) the strings of the
       // row 4 ahead.
-      if (i + 8 < n) {
+      if (i + 8 < end) {
         const auto* p = reinterpret_cast<const char*>(&rows_.at_slot(dirty_[i + 8].slot));
         for (std::size_t off = 0; off < sizeof(row); off += 64)
           __builtin_prefetch(p + off);
       }
-      if (i + 4 < n) prefetch_strings(rows_.at_slot(dirty_[i + 4].slot).view);
+      if (i + 4 < end) prefetch_strings(rows_.at_slot(dirty_[i + 4].slot).view);
       const row& r = rows_.at_slot(dirty_[i].slot);
-      value_.clear();
-      encode_view(r.view, value_);
-      rows.put(as_view(dirty_[i].id), value_);
+      value.clear();
+      encode_view(r.view, value);
+      rows.put(as_view(dirty_[i].id), value);
     }
+    rows.finish();
   }
 
-  std::error_code write_out(std::uint64_t position) {
+  std::error_code write_out(std::uint64_t position, bool last) {
     std::error_code fs_ec;
     std::filesystem::create_directories(ingest_dir_, fs_ec);
     if (fs_ec) return make_error_code(errc::storage_unavailable);
@@ -622,36 +682,43 @@ class replay_writer {
     rocksdb::IngestExternalFileOptions io;
     io.move_files = true;
     io.allow_blocking_flush = true;
-    auto add = [&](rocksdb::ColumnFamilyHandle* cf, sst_out& out) -> std::error_code {
-      auto file = out.finish();
-      if (!file) return file.error();
-      if (file->empty()) return {};
+    // One argument per column family (RocksDB takes a family once per call), with the files of
+    // `outs` that are not empty; the files of one family do not overlap.
+    auto add = [&](rocksdb::ColumnFamilyHandle* cf,
+                   std::initializer_list<sst_out*> outs) -> std::error_code {
       rocksdb::IngestExternalFileArg a;
+      for (sst_out* out : outs) {
+        auto file = out->finish();
+        if (!file) return file.error();
+        if (!file->empty()) a.external_files.push_back(std::move(*file));
+      }
+      if (a.external_files.empty()) return {};
       a.column_family = cf;
-      a.external_files = {*file};
       a.options = io;
       args.push_back(std::move(a));
       return {};
     };
     sst_out members_out(*this, "members");
-    // Three independent parts: the memberships (sort + SST) and the rows (encoding + SST) on
-    // helper threads, the index entries (ICU text folding + SST) here. A replay's final persist
-    // runs after all decoding has finished; done one after the other they kept one core idle
-    // for about a quarter of a 1M-event replay. The rows and the index only read the rows; the
-    // memberships touch nothing else.
+    // Five independent parts, each writing (and syncing) its own file: the memberships (sort +
+    // SST), the rows in two key ranges (encoding + SST) and the index entries in two ranges of
+    // creation positions (text folding + SST), one of them on this thread. A replay's final
+    // persist runs after all decoding has finished: any part done after another one keeps a
+    // core idle. The rows and the index only read the rows; the memberships touch nothing else.
     std::jthread members_thread;
     if (members_) members_thread = std::jthread([&] { write_members(members_out); });
     if (tenants_) {
       // Sorted by key without sorting strings: row keys are the 16 id bytes, index keys the
       // creation position (then the tag).
       std::sort(dirty_.begin(), dirty_.end());
-      sst_out rows(*this, "rows"), index(*this, "index");
-      std::jthread rows_thread([&] { write_rows(rows); });
-      struct index_put {
-        std::uint64_t created;
-        const uuid16* id;
-        const row* r;
-      };
+      // The rows in two key ranges, two files, two threads: encoding 200 000 rows on one
+      // thread was the final persist's longest part.
+      sst_out rows(*this, "rows"), rows2(*this, "rows");
+      sst_out index(*this, "index"), index2(*this, "index");
+      const std::size_t rows_half = dirty_.size() >= 16 ? dirty_.size() / 2 : dirty_.size();
+      std::jthread rows_thread([&] { write_rows(rows, 0, rows_half, value_); });
+      std::jthread rows2_thread;
+      if (rows_half < dirty_.size())
+        rows2_thread = std::jthread([&] { write_rows(rows2, rows_half, dirty_.size(), value2_); });
       std::vector<index_put> puts;
       puts.reserve(dirty_.size());
       for (const auto& d : dirty_) {
@@ -661,39 +728,27 @@ class replay_writer {
       }
       std::sort(puts.begin(), puts.end(),
                 [](const index_put& a, const index_put& b) { return a.created < b.created; });
-      // The folding is most of the index side (about 4x the rows thread's work at 200 000
-      // tenants): the second half of the tenants is folded on one more thread (from 16 on, so
-      // that the batch-vs-one-event property test, whose persists hold up to ~100, covers it).
+      // The index in two ranges of creation positions, two files: this thread and one more
+      // each fold and write one (from 16 on, so that the batch-vs-one-event property test,
+      // whose persists hold up to ~100, covers both). The text folding is most of the index
+      // side, about 4x a row's encoding.
       const std::size_t half = puts.size() >= 16 ? puts.size() / 2 : puts.size();
-      text_values tail;
-      std::jthread tail_thread;
+      std::jthread index2_thread;
       if (half < puts.size())
-        tail_thread = std::jthread([&] { tail = fold_texts(puts, half, puts.size()); });
-      const auto head = fold_texts(puts, 0, half);
-      if (tail_thread.joinable()) tail_thread.join();
-      auto text_at = [&](std::size_t i) {
-        return i < head.ends.size() ? head.at(i) : tail.at(i - head.ends.size());
-      };
-      std::size_t t = 0;
-      for (const auto& p : puts) {
-        const row& r = *p.r;
-        const auto& st = r.view.state;
-        if (!r.indexed || r.disk_status != st.status || r.disk_plan != st.subscription.plan)
-          index.put(index_key(p.created, index_tag_bucket),
-                    index_bucket_value(*p.id, st.status, st.subscription.plan));
-        if (!r.indexed || r.text_dirty) {
-          index.put(index_key(p.created, index_tag_text), text_at(t));
-          ++t;
-        }
-      }
+        index2_thread = std::jthread([&] { write_index(puts, half, puts.size(), index2); });
+      write_index(puts, 0, half, index);
+      if (index2_thread.joinable()) index2_thread.join();
       rows_thread.join();
-      if (auto ec = add(tenants_->shadow->cfs[0], rows); ec) return ec;
-      if (auto ec = add(tenants_->shadow->cfs[1], index); ec) return ec;
+      if (rows2_thread.joinable()) rows2_thread.join();
+      if (auto ec = add(tenants_->shadow->cfs[0], {&rows, &rows2}); ec) return ec;
+      if (auto ec = add(tenants_->shadow->cfs[1], {&index, &index2}); ec) return ec;
     }
     if (members_) {
       members_thread.join();
-      if (auto ec = add(members_->shadow->cfs[0], members_out); ec) return ec;
+      if (auto ec = add(members_->shadow->cfs[0], {&members_out}); ec) return ec;
     }
+    // The rows are not read after this point; the end of a replay drops them.
+    if (last) start_freeing_rows();
     std::vector<std::pair<std::string, std::string>> cps;
     for (const auto& t : targets_)
       cps.emplace_back(t.shadow->checkpoint_key(), be64(position));
@@ -701,11 +756,13 @@ class replay_writer {
     sst_out cp(*this, "checkpoints");
     for (const auto& [k, v] : cps)
       cp.put(k, v);
-    if (auto ec = add(db_.checkpoints(), cp); ec) return ec;
+    if (auto ec = add(db_.checkpoints(), {&cp}); ec) return ec;
     auto s = db_.db()->IngestExternalFiles(args);
     if (!s.ok()) return to_error(s);
-    // Durable now: mark everything clean.
+    // Durable now: mark everything clean. Not at the end of a replay: the rows are freed next,
+    // and the loop visits every row at a random place in memory, on the critical path.
     for (const auto& d : dirty_) {
+      if (last) break;
       row& r = rows_.at_slot(d.slot);
       r.dirty = false;
       const auto& st = r.view.state;
@@ -740,15 +797,15 @@ class replay_writer {
   std::vector<dirty_row> dirty_;
   struct member_put {
     std::string key;  // member_prefix(user)
-    uuid16 tenant;
-    std::size_t seq;  // order of the events: the last one is the user's current tenant
+    uuid16 tenant;    // in event order: the last one of a user is its current tenant
   };
   std::vector<member_put> member_puts_;
   std::size_t member_bytes_ = 0;
   std::string ingest_dir_;
-  std::string value_;  // reused row encoding buffer (the rows thread's)
+  std::string value_, value2_;  // reused row encoding buffers (one per rows thread)
   std::atomic<std::uint64_t> files_ = 0;
   bool shadow_may_have_rows_ = true;
+  std::jthread freeing_, freeing2_;  // free the rows at the end of a replay (start_freeing_rows)
 };
 
 result<replay_summary> run_replay(eventstore::event_store& store, const replay_options& options,
@@ -826,7 +883,9 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
       }
       position = events->back().position;
       since_persist += events->size();
-      if (since_persist >= options.persist_every_events || writer.over_budget()) {
+      // Not at the log's end: the final persist below writes it (and frees the rows).
+      if ((since_persist >= options.persist_every_events || writer.over_budget()) &&
+          position < target) {
         if (auto ec = writer.persist(position); ec) return ec;
         since_persist = 0;
       }
@@ -841,7 +900,7 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
     if (auto ec = pipeline.error(); ec) return ec;
   }
   if (position < target) return make_error_code(errc::corruption);
-  if (auto ec = writer.persist(target); ec) return ec;
+  if (auto ec = writer.persist(target, /*last=*/true); ec) return ec;
   if (auto ec = writer.while_freeing_rows([&]() -> std::error_code {
         for (auto& t : targets)
           if (auto bad = db.swap_in(t.old_active, t.shadow); bad) return bad;
