@@ -8,6 +8,9 @@
 #include <unicode/unistr.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "search_text_detail.hpp"
@@ -47,33 +50,52 @@ namespace {
 // and this is ~50x faster than a break iterator; tests check it against ICU on random input.
 enum char_class : std::uint8_t { other, letter, digit, extend, mid_num, mid_num_let };
 
+// The class of each ASCII byte (all of ASCII is simple text).
+constexpr std::array<char_class, 128> ascii_classes = [] {
+  std::array<char_class, 128> t{};
+  t.fill(other);
+  for (int c = 'a'; c <= 'z'; ++c)
+    t[c] = letter;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    t[c] = letter;
+  for (int c = '0'; c <= '9'; ++c)
+    t[c] = digit;
+  t['_'] = extend;
+  t[','] = mid_num;
+  t[';'] = mid_num;
+  t['.'] = mid_num_let;
+  t['\''] = mid_num_let;
+  return t;
+}();
+
 // Class and length in bytes of the character at `i`; length 0: not simple text.
-std::pair<char_class, std::size_t> classify(std::string_view s, std::size_t i) {
+inline std::pair<char_class, std::size_t> classify(std::string_view s, std::size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
-  if (c >= 0x80) {
-    if (c == 0xc3 && i + 1 < s.size()) {
-      const auto d = static_cast<unsigned char>(s[i + 1]);
-      if (d >= 0x80 && d <= 0xbf && d != 0x97 && d != 0xb7) return {letter, 2};
-    }
-    return {other, 0};
+  if (c < 0x80) [[likely]]
+    return {ascii_classes[c], 1};
+  if (c == 0xc3 && i + 1 < s.size()) {
+    const auto d = static_cast<unsigned char>(s[i + 1]);
+    if (d >= 0x80 && d <= 0xbf && d != 0x97 && d != 0xb7) return {letter, 2};
   }
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return {letter, 1};
-  if (c >= '0' && c <= '9') return {digit, 1};
-  switch (c) {
-    case '_':
-      return {extend, 1};
-    case ',':
-    case ';':
-      return {mid_num, 1};
-    case '.':
-    case '\'':
-      return {mid_num_let, 1};
-    default:
-      return {other, 1};
+  return {other, 0};
+}
+
+// True when no byte has its high bit set, 8 bytes at a time.
+bool is_ascii(std::string_view s) {
+  std::size_t i = 0;
+  std::uint64_t any = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    any |= w;
   }
+  for (; i < s.size(); ++i)
+    any |= static_cast<unsigned char>(s[i]);
+  return (any & 0x8080808080808080ull) == 0;
 }
 
 bool is_simple(std::string_view s) {
+  if (is_ascii(s)) return true;
   for (std::size_t i = 0; i < s.size();) {
     const auto len = classify(s, i).second;
     if (len == 0) return false;
@@ -84,21 +106,26 @@ bool is_simple(std::string_view s) {
 
 // Full case folding of simple text: ASCII and U+00C0-U+00DE lowercase, U+00DF (sharp s) "ss".
 void fold_simple(std::string_view in, std::string& out) {
-  out.reserve(out.size() + in.size());
+  const std::size_t at = out.size();
+  out.resize(at + in.size());
+  char* o = out.data() + at;
   for (std::size_t i = 0; i < in.size(); ++i) {
     const auto c = static_cast<unsigned char>(in[i]);
     if (c == 0xc3) {
       const auto d = static_cast<unsigned char>(in[++i]);
       if (d == 0x9f) {
-        out += "ss";
+        // "ss" for the two bytes of U+00DF: the output keeps the input's length here.
+        *o++ = 's';
+        *o++ = 's';
       } else {
-        out += static_cast<char>(0xc3);
-        out += static_cast<char>(d >= 0x80 && d <= 0x9e ? d + 0x20 : d);
+        *o++ = static_cast<char>(0xc3);
+        *o++ = static_cast<char>(d >= 0x80 && d <= 0x9e ? d + 0x20 : d);
       }
     } else {
-      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      *o++ = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
 }
 
 bool is_word_char(char_class k) {
@@ -106,7 +133,12 @@ bool is_word_char(char_class k) {
 }
 
 std::vector<std::string> fold_words_simple(std::string_view text) {
-  std::vector<std::string> words;
+  // Folding simple text keeps every character's length and class (fold_simple), so the text is
+  // folded once and the words are cut from the folded copy at the original's boundaries, then
+  // sorted as views: no string per word until the sorted, distinct result.
+  std::string folded;
+  fold_simple(text, folded);
+  std::vector<std::string_view> views;
   const std::size_t n = text.size();
   std::size_t i = 0;
   while (i < n) {
@@ -141,13 +173,11 @@ std::vector<std::string> fold_words_simple(std::string_view text) {
     }
     // ICU gives a lone '_' the status "none" but a run of them a word status.
     if (!has_alnum && i - start < 2) continue;
-    std::string w;
-    fold_simple(text.substr(start, i - start), w);
-    words.push_back(std::move(w));
+    views.push_back(std::string_view(folded).substr(start, i - start));
   }
-  std::sort(words.begin(), words.end());
-  words.erase(std::unique(words.begin(), words.end()), words.end());
-  return words;
+  std::sort(views.begin(), views.end());
+  views.erase(std::unique(views.begin(), views.end()), views.end());
+  return std::vector<std::string>(views.begin(), views.end());
 }
 
 }  // namespace
