@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <random>
+
 namespace tenant::domain {
 namespace {
 
@@ -68,6 +71,25 @@ TEST(Uuid, EverySingleByteChangeIsJudgedByItsPosition) {
         EXPECT_EQ(u->to_string(), want);
       }
     }
+  }
+}
+
+// Every byte at once: random ids survive printing (lower case) and upper-casing.
+TEST(Uuid, RandomIdsRoundTripInBothCases) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    uuid u;
+    for (auto& b : u.bytes)
+      b = static_cast<std::uint8_t>(rng());
+    std::string text = u.to_string();
+    auto back = uuid::parse(text);
+    ASSERT_TRUE(back) << text;
+    ASSERT_EQ(back->bytes, u.bytes) << text;
+    for (auto& c : text)
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    back = uuid::parse(text);
+    ASSERT_TRUE(back) << text;
+    ASSERT_EQ(back->bytes, u.bytes) << text;
   }
 }
 
