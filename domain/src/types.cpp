@@ -61,6 +61,33 @@ std::string format_time(clock_time t) {
 
 std::optional<clock_time> parse_time(std::string_view s) {
   using namespace std::chrono;
+  // The form format_time writes, i.e. every time stored in the log: fixed offsets, every digit
+  // checked at once, no sub-strings (the general path below took ~530 instructions, a twentieth
+  // of decoding a replayed event). Same result as the general path (test:
+  // TimeFormat.TheCanonicalFormAgreesWithTheGeneralPath).
+  if (s.size() == 24 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+      s[16] == ':' && s[19] == '.' && s[23] == 'Z') {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    // Each digit minus '0' (a byte below '0' wraps around, so > 9 catches it too), written out:
+    // GCC -O2 does not unroll the loop form.
+    const unsigned d0 = p[0] - 0x30u, d1 = p[1] - 0x30u, d2 = p[2] - 0x30u, d3 = p[3] - 0x30u,
+                   d5 = p[5] - 0x30u, d6 = p[6] - 0x30u, d8 = p[8] - 0x30u, d9 = p[9] - 0x30u,
+                   d11 = p[11] - 0x30u, d12 = p[12] - 0x30u, d14 = p[14] - 0x30u,
+                   d15 = p[15] - 0x30u, d17 = p[17] - 0x30u, d18 = p[18] - 0x30u,
+                   d20 = p[20] - 0x30u, d21 = p[21] - 0x30u, d22 = p[22] - 0x30u;
+    if ((d0 > 9) | (d1 > 9) | (d2 > 9) | (d3 > 9) | (d5 > 9) | (d6 > 9) | (d8 > 9) | (d9 > 9) |
+        (d11 > 9) | (d12 > 9) | (d14 > 9) | (d15 > 9) | (d17 > 9) | (d18 > 9) | (d20 > 9) |
+        (d21 > 9) | (d22 > 9))
+      return std::nullopt;
+    const unsigned yr = d0 * 1000 + d1 * 100 + d2 * 10 + d3, mo = d5 * 10 + d6, dy = d8 * 10 + d9;
+    const unsigned h = d11 * 10 + d12, m = d14 * 10 + d15, sec = d17 * 10 + d18;
+    const unsigned ms = d20 * 100 + d21 * 10 + d22;
+    if (h > 23 || m > 59 || sec > 60) return std::nullopt;
+    const year_month_day ymd{year{static_cast<int>(yr)}, month{mo}, day{dy}};
+    if (!ymd.ok()) return std::nullopt;
+    return time_point_cast<milliseconds>(sys_days{ymd} + hours{h} + minutes{m} +
+                                         seconds{std::min(sec, 59u)} + milliseconds{ms});
+  }
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
   if (s.size() < 20) return std::nullopt;
   if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||

@@ -23,6 +23,31 @@ TEST(TimeFormat, ParsesOffsetsAndFractions) {
   EXPECT_EQ(parse_time("2026-01-15T09:30:00.5Z"), t + 500ms);
 }
 
+// parse_time's fast path (the form format_time writes) must give what the general path gives:
+// the same text with a lower-case 't' (or a "+00:00" offset) takes the general path.
+TEST(TimeFormat, TheCanonicalFormAgreesWithTheGeneralPath) {
+  std::mt19937_64 rng(5);
+  const std::string alphabet = "0123456789-:.TZx ";
+  for (int i = 0; i < 50000; ++i) {
+    const auto t = clock_time(std::chrono::milliseconds(
+        static_cast<std::int64_t>(rng() % 8'000'000'000'000ull) - 1'000'000'000'000));
+    std::string text = format_time(t);
+    ASSERT_EQ(parse_time(text), t) << text;
+    // Damage up to two bytes (digits out of range, wrong separators, impossible dates).
+    for (int k = static_cast<int>(rng() % 3); k > 0; --k)
+      text[rng() % text.size()] = alphabet[rng() % alphabet.size()];
+    if (text.size() != 24 || text[10] != 'T' || text[23] != 'Z') continue;
+    std::string lower = text, offset = text;
+    lower[10] = 't';
+    offset.replace(23, 1, "+00:00");
+    ASSERT_EQ(parse_time(text), parse_time(lower)) << text;
+    ASSERT_EQ(parse_time(text), parse_time(offset)) << text;
+  }
+  EXPECT_FALSE(parse_time("2026-02-30T00:00:00.000Z"));
+  EXPECT_FALSE(parse_time("2026-01-15T24:00:00.000Z"));
+  EXPECT_EQ(parse_time("2026-01-15T23:59:60.000Z"), parse_time("2026-01-15T23:59:59.000Z"));
+}
+
 TEST(TimeFormat, RejectsMalformed) {
   for (const char* bad :
        {"", "2026-01-15", "2026-01-15T09:30:00", "2026-02-30T00:00:00Z", "2026-01-15T24:00:00Z",
