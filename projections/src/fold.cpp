@@ -66,7 +66,9 @@ od_state& thread_od() {
 
 // Calls f(index of the key in `keys`, value) for each member of `obj`; false when a key is not
 // in `keys`, appears twice or is missing, or when f returns false. Keys are usually in the
-// encoder's order, so the search starts after the last key found.
+// encoder's order, so the search starts after the last key found. Keys are compared as they
+// stand in the input (no unescaping copy): a key written with an escape matches none, and the
+// envelope goes to the codec, which stays the judge of such input.
 template <std::size_t N, class F>
 bool each_field(od::object& obj, const std::array<std::string_view, N>& keys, F&& f) {
   static_assert(N <= 32);
@@ -75,10 +77,9 @@ bool each_field(od::object& obj, const std::array<std::string_view, N>& keys, F&
   for (auto item : obj) {
     od::field field;
     if (std::move(item).get(field)) return false;
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return false;
+    const od::raw_json_string key = field.key();
     std::size_t i = next, tried = 0;
-    while (tried < N && keys[i] != key) {
+    while (tried < N && !key.unsafe_is_equal(keys[i])) {
       i = i + 1 == N ? 0 : i + 1;
       ++tried;
     }
@@ -95,7 +96,7 @@ bool od_string(od::value& v, std::string_view& out) {
 }
 bool od_string(od::value& v, std::string& out) {
   std::string_view s;
-  if (v.get_string().get(s)) return false;
+  if (!od_string(v, s)) return false;
   out.assign(s);
   return true;
 }
@@ -108,7 +109,7 @@ bool od_opt_string(od::value& v, std::optional<std::string>& out) {
     return true;
   }
   std::string_view s;
-  if (v.get_string().get(s)) return false;
+  if (!od_string(v, s)) return false;
   out.emplace(s);
   return true;
 }
@@ -143,7 +144,7 @@ bool od_opt_integer(od::value& v, std::optional<T>& out) {
 }
 bool od_time(od::value& v, clock_time& out) {
   std::string_view s;
-  if (v.get_string().get(s)) return false;
+  if (!od_string(v, s)) return false;
   const auto t = parse_time(s);
   if (!t) return false;
   out = *t;
@@ -151,7 +152,7 @@ bool od_time(od::value& v, clock_time& out) {
 }
 bool od_plan(od::value& v, plan_tier& out) {
   std::string_view s;
-  if (v.get_string().get(s)) return false;
+  if (!od_string(v, s)) return false;
   const auto p = parse_plan(s);
   if (!p) return false;
   out = *p;
@@ -160,7 +161,7 @@ bool od_plan(od::value& v, plan_tier& out) {
 // The codec's tenant(): "tn_" + a canonical lowercase UUID, nothing else.
 bool od_tenant(od::value& v, tenant_id& out) {
   std::string_view s;
-  if (v.get_string().get(s)) return false;
+  if (!od_string(v, s)) return false;
   auto id = tenant_id::parse(s);
   if (!id || id->str() != s) return false;
   out = std::move(*id);
@@ -367,9 +368,14 @@ bool od_metadata(od::value& v) {
     od::field field;
     if (std::move(item).get(field)) return false;
     std::string_view s;
-    if (field.unescaped_key().get(s)) return false;
-    if (field.value().is_null().get(null)) return false;
-    if (!null && field.value().get_string().get(s)) return false;
+    // The key only has to be a valid string: one without a backslash is (stage 1 checked it);
+    // unescaping checks the escapes of any other.
+    od::value& value = field.value();
+    const char* k = field.key().raw();  // the key's text, up to the value's token
+    const auto span = static_cast<std::size_t>(value.raw_json_token().data() - k);
+    if (std::memchr(k, '\\', span) != nullptr && field.unescaped_key().get(s)) return false;
+    if (value.is_null().get(null)) return false;
+    if (!null && !od_string(value, s)) return false;
   }
   return true;
 }
@@ -399,10 +405,9 @@ bool decode_stored(std::string_view envelope, bool fold, decoded_event& d) {
   for (auto item : root) {
     od::field field;
     if (std::move(item).get(field)) return false;
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return false;
+    const od::raw_json_string key = field.key();  // compared as written (see each_field)
     std::size_t i = next, tried = 0;
-    while (tried < keys.size() && keys[i] != key) {
+    while (tried < keys.size() && !key.unsafe_is_equal(keys[i])) {
       i = i + 1 == keys.size() ? 0 : i + 1;
       ++tried;
     }

@@ -240,6 +240,34 @@ TEST(DecodeStored, LeavesOlderSchemasAndForeignLayoutsToTheCodec) {
   EXPECT_TRUE(ref->event.data == e.data);
 }
 
+// Keys are matched as written: a key spelled with an escape ("re\u0061son" is "reason") is
+// left to the codec, which reads it as the plain key; an escaped metadata key is checked.
+TEST(DecodeStored, LeavesEscapedKeysToTheCodec) {
+  const std::string head =
+      R"({"event_id":"0194c3a2-7f00-7000-8000-000000000005","type":"TenantSuspended",)"
+      R"("schema_version":1,"stream_id":"tn_0194c3a2-7f00-7000-8000-000000000005",)"
+      R"("tenant_id":"tn_0194c3a2-7f00-7000-8000-000000000005","version":2,"position":9,)"
+      R"("occurred_at":"2026-01-15T09:35:00.123Z",)";
+  const std::string meta = R"("metadata":{"correlation_id":"c","actor":"a"}})";
+  decoded_event d;
+  const std::string plain = head + R"("data":{"reason":"r"},)" + meta;
+  ASSERT_TRUE(decode_stored(plain, false, d));
+  for (const std::string& escaped : {
+           head + R"("data":{"re\u0061son":"r"},)" + meta,  // a data key
+           head + R"("d\u0061ta":{"reason":"r"},)" + meta,  // an envelope key
+       }) {
+    EXPECT_FALSE(decode_stored(escaped, false, d)) << escaped;
+    const auto ref = reference(escaped);
+    ASSERT_TRUE(ref.has_value()) << escaped;
+    EXPECT_TRUE(std::holds_alternative<tenant_suspended>(ref->event.data)) << escaped;
+  }
+  // Metadata keys are not matched, only validated: a valid escape is accepted, a broken one is
+  // not.
+  EXPECT_TRUE(
+      decode_stored(head + R"("data":{"reason":"r"},"metadata":{"\u0061ctor":"a"}})", false, d));
+  EXPECT_FALSE(decode_stored(head + R"("data":{"reason":"r"},"metadata":{"\q":"a"}})", false, d));
+}
+
 // The replay applies each decoded event in place, taking its strings (domain::apply_in_place
 // on an rvalue); evolve copies them. Both must give the same state on every event type.
 TEST(ApplyInPlace, TakingTheEventsStringsEqualsEvolve) {
