@@ -192,12 +192,15 @@ TEST(DecodeStored, AcceptsNothingTheCodecReadsDifferently) {
   EXPECT_GT(refused, 0u);
 }
 
+// A TenantSuspended envelope up to its `data` (schema 1, position 9).
+const std::string suspended_head =
+    R"({"event_id":"0194c3a2-7f00-7000-8000-000000000005","type":"TenantSuspended",)"
+    R"("schema_version":1,"stream_id":"tn_0194c3a2-7f00-7000-8000-000000000005",)"
+    R"("tenant_id":"tn_0194c3a2-7f00-7000-8000-000000000005","version":2,"position":9,)"
+    R"("occurred_at":"2026-01-15T09:35:00.123Z",)";
+
 TEST(DecodeStored, LeavesOlderSchemasAndForeignLayoutsToTheCodec) {
-  const std::string head =
-      R"({"event_id":"0194c3a2-7f00-7000-8000-000000000005","type":"TenantSuspended",)"
-      R"("schema_version":1,"stream_id":"tn_0194c3a2-7f00-7000-8000-000000000005",)"
-      R"("tenant_id":"tn_0194c3a2-7f00-7000-8000-000000000005","version":2,"position":9,)"
-      R"("occurred_at":"2026-01-15T09:35:00.123Z",)";
+  const std::string head = suspended_head;
   const std::string meta = R"("metadata":{"correlation_id":"c","causation_id":"",)"
                            R"("actor":"a","traceparent":""}})";
   decoded_event d;
@@ -243,11 +246,7 @@ TEST(DecodeStored, LeavesOlderSchemasAndForeignLayoutsToTheCodec) {
 // Keys are matched as written: a key spelled with an escape ("re\u0061son" is "reason") is
 // left to the codec, which reads it as the plain key; an escaped metadata key is checked.
 TEST(DecodeStored, LeavesEscapedKeysToTheCodec) {
-  const std::string head =
-      R"({"event_id":"0194c3a2-7f00-7000-8000-000000000005","type":"TenantSuspended",)"
-      R"("schema_version":1,"stream_id":"tn_0194c3a2-7f00-7000-8000-000000000005",)"
-      R"("tenant_id":"tn_0194c3a2-7f00-7000-8000-000000000005","version":2,"position":9,)"
-      R"("occurred_at":"2026-01-15T09:35:00.123Z",)";
+  const std::string head = suspended_head;
   const std::string meta = R"("metadata":{"correlation_id":"c","actor":"a"}})";
   decoded_event d;
   const std::string plain = head + R"("data":{"reason":"r"},)" + meta;
