@@ -3,7 +3,9 @@
 #include "tenant/projections/tooling.hpp"
 
 #include <pthread.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/sst_file_writer.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -510,6 +512,15 @@ class replay_writer {
         // Uncompressed: compression would cost more than the whole fold; compactions compress
         // later.
         o.compression = rocksdb::kNoCompression;
+        // 16 KiB blocks (a quarter of the blocks, index entries and block flushes of the
+        // default 4 KiB), and a Bloom filter only in the rows' files: the index and the
+        // memberships are only ever read by iterating, never by key. Compactions rewrite the
+        // files with the family's own options later.
+        rocksdb::BlockBasedTableOptions t;
+        t.format_version = 5;
+        t.block_size = 16u << 10;
+        if (name_ == "rows") t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+        o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
         // The file is moved into the database and read soon after (the swap, the first
         // queries): keep its pages cached rather than fadvise(DONTNEED) them while writing.
         writer_.emplace(rocksdb::EnvOptions(), o, nullptr, /*invalidate_page_cache=*/false);
