@@ -151,7 +151,7 @@ response text_response(http::status status, std::string body, std::string_view c
   return res;
 }
 
-bool append_response_head(const response& res, std::string& out) {
+bool append_response_head(const response& res, std::string& out, std::string_view request_id) {
   if (res.chunked()) return false;
   const unsigned version = res.version();
   const unsigned code = res.result_int();
@@ -174,9 +174,16 @@ bool append_response_head(const response& res, std::string& out) {
   out.append(reason);
   out.append("\r\n");
   for (const auto& f : res) {
+    // The given request id replaces one the response holds, as set() would.
+    if (!request_id.empty() && iequals(f.name_string(), "X-Request-Id")) continue;
     out.append(f.name_string());
     out.append(": ");
     out.append(f.value());
+    out.append("\r\n");
+  }
+  if (!request_id.empty()) {
+    out.append("X-Request-Id: ");
+    out.append(request_id);
     out.append("\r\n");
   }
   out.append("\r\n");

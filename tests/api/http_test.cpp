@@ -168,6 +168,15 @@ TEST(responses, the_head_writer_matches_beasts_serializer) {
     ASSERT_TRUE(append_response_head(r, ours));
     ours += r.body();
     EXPECT_EQ(ours, beast_wrote.str());
+    // The request id as a last field: what the serializer writes once it is set on the response.
+    response with_id = r;
+    with_id.set("X-Request-Id", "0194c3a2-7f00-7000-8000-000000000005");
+    std::ostringstream beast_with_id;
+    beast_with_id << with_id;
+    std::string ours_with_id;
+    ASSERT_TRUE(append_response_head(r, ours_with_id, "0194c3a2-7f00-7000-8000-000000000005"));
+    ours_with_id += r.body();
+    EXPECT_EQ(ours_with_id, beast_with_id.str());
   }
   response chunked{http::status::ok, 11};
   chunked.chunked(true);

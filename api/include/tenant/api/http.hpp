@@ -154,8 +154,10 @@ response text_response(http::status status, std::string body,
 /// Appends the status line and header fields of `res` (and the empty line that ends them)
 /// exactly as Beast's serializer writes them, so the server can send the head and the body in
 /// one gather write without the serializer's buffer sequences. False, appending nothing, for a
-/// chunked response: that one goes through Beast's serializer.
-bool append_response_head(const response& res, std::string& out);
+/// chunked response: that one goes through Beast's serializer. A non-empty `request_id` is
+/// written as one more field, `X-Request-Id`, after those of `res`: the same bytes as
+/// `res.set("X-Request-Id", request_id)` before serializing, without adding the field to `res`.
+bool append_response_head(const response& res, std::string& out, std::string_view request_id = {});
 
 /// True for `application/json` with optional parameters (`; charset=utf-8`); case-insensitive.
 /// A charset other than UTF-8 is refused: the JSON adapter only reads UTF-8.
