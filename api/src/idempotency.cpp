@@ -113,6 +113,59 @@ std::optional<response> parse_stored_response(std::string_view stored) {
   return res;
 }
 
+namespace {
+
+// The middleware's work for a command that carries an Idempotency-Key. By reference: the
+// middleware's captures live as long as the router, `ctx` as long as the request.
+boost::asio::awaitable<response> with_idempotency_key(
+    eventstore::event_store& store, blocking_pool& pool,
+    const std::function<std::string(const request_context&)>& sub_of,
+    const std::function<domain::clock_time()>& clock, request_context& ctx, next_handler next,
+    std::string_view key) {
+  if (!valid_idempotency_key(key)) {
+    co_return to_response(
+        make_problem(problem_code::bad_request,
+                     "The Idempotency-Key header must be 1 to 255 visible ASCII characters."));
+  }
+  const std::string scoped = scoped_idempotency_key(sub_of(ctx), key);
+  std::string fingerprint = request_fingerprint(ctx.req());
+
+  // By reference: see routes_support.hpp on coroutine parameters.
+  auto found =
+      co_await run_blocking(pool, [&store, &scoped] { return store.load_idempotency(scoped); });
+  if (!found) {
+    spdlog::error("idempotency record unreadable: {}", found.error().message());
+    co_return to_response(to_problem(found.error()));
+  }
+  if (*found) {
+    const auto& record = **found;
+    if (record.request_fingerprint != fingerprint)
+      co_return to_response(make_problem(problem_code::idempotency_key_reused));
+    if (auto replay = parse_stored_response(record.response)) {
+      replay->set("Idempotent-Replayed", "true");
+      co_return std::move(*replay);
+    }
+    // A record this code cannot read (written by a future version?): run the request again;
+    // the event-id seed still prevents a second append.
+    spdlog::warn("idempotency record of another format; running the request again");
+  }
+
+  ctx.emplace<detail::idempotency_seed>(detail::idempotency_seed{scoped});
+  response res = co_await next(ctx);
+  if (storable(res)) {
+    eventstore::idempotency_record record{std::move(fingerprint), serialize_response(res), clock()};
+    auto stored = co_await run_blocking(pool, [&store, &scoped, &record] {
+      return store.store_idempotency(scoped, std::move(record));
+    });
+    // The command took effect: answer it even if the record could not be kept (a retry then
+    // replays the events through the seed).
+    if (stored) spdlog::warn("idempotency record not stored: {}", stored.message());
+  }
+  co_return res;
+}
+
+}  // namespace
+
 middleware make_idempotency_middleware(eventstore::event_store& store, blocking_pool& pool,
                                        std::function<std::string(const request_context&)> sub_of,
                                        std::function<domain::clock_time()> clock) {
@@ -122,52 +175,14 @@ middleware make_idempotency_middleware(eventstore::event_store& store, blocking_
           std::chrono::system_clock::now());
     };
   }
+  // A request without the header (every query, most commands) is passed on from a plain
+  // function: no coroutine frame of this middleware's own.
   return [&store, &pool, sub_of = std::move(sub_of), clock = std::move(clock)](
              request_context& ctx, next_handler next) -> boost::asio::awaitable<response> {
+    if (!applies(ctx)) return next(ctx);
     const auto it = ctx.req().find("Idempotency-Key");
-    if (it == ctx.req().end() || !applies(ctx)) co_return co_await next(ctx);
-    const std::string_view key = it->value();
-    if (!valid_idempotency_key(key)) {
-      co_return to_response(
-          make_problem(problem_code::bad_request,
-                       "The Idempotency-Key header must be 1 to 255 visible ASCII characters."));
-    }
-    const std::string scoped = scoped_idempotency_key(sub_of(ctx), key);
-    std::string fingerprint = request_fingerprint(ctx.req());
-
-    // By reference: see routes_support.hpp on coroutine parameters.
-    auto found =
-        co_await run_blocking(pool, [&store, &scoped] { return store.load_idempotency(scoped); });
-    if (!found) {
-      spdlog::error("idempotency record unreadable: {}", found.error().message());
-      co_return to_response(to_problem(found.error()));
-    }
-    if (*found) {
-      const auto& record = **found;
-      if (record.request_fingerprint != fingerprint)
-        co_return to_response(make_problem(problem_code::idempotency_key_reused));
-      if (auto replay = parse_stored_response(record.response)) {
-        replay->set("Idempotent-Replayed", "true");
-        co_return std::move(*replay);
-      }
-      // A record this code cannot read (written by a future version?): run the request again;
-      // the event-id seed still prevents a second append.
-      spdlog::warn("idempotency record of another format; running the request again");
-    }
-
-    ctx.emplace<detail::idempotency_seed>(detail::idempotency_seed{scoped});
-    response res = co_await next(ctx);
-    if (storable(res)) {
-      eventstore::idempotency_record record{std::move(fingerprint), serialize_response(res),
-                                            clock()};
-      auto stored = co_await run_blocking(pool, [&store, &scoped, &record] {
-        return store.store_idempotency(scoped, std::move(record));
-      });
-      // The command took effect: answer it even if the record could not be kept (a retry then
-      // replays the events through the seed).
-      if (stored) spdlog::warn("idempotency record not stored: {}", stored.message());
-    }
-    co_return res;
+    if (it == ctx.req().end()) return next(ctx);
+    return with_idempotency_key(store, pool, sub_of, clock, ctx, next, it->value());
   };
 }
 

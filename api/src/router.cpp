@@ -192,13 +192,17 @@ const route_info* router::route_for(http::verb method, std::string_view target) 
 }
 
 boost::asio::awaitable<response> next_handler::operator()(request_context& ctx) const {
-  // Copy what the chain needs into this frame before suspending: `*this` may be a temporary.
-  const router* r = router_;
-  const handler* h = handler_;
-  const std::size_t i = index_;
-  const auto& chain = r->impl_->chain;
-  if (i < chain.size()) co_return co_await chain[i](ctx, next_handler(r, h, i + 1));
-  co_return co_await (*h)(ctx);
+  // Not a coroutine: `*this` may be a temporary (a middleware's by-value parameter it returns
+  // from at once), so it is copied into run's frame, which outlives it.
+  return run(*this, ctx);
+}
+
+boost::asio::awaitable<response> next_handler::run(next_handler self, request_context& ctx) {
+  const auto& chain = self.router_->impl_->chain;
+  if (self.index_ < chain.size())
+    co_return co_await chain[self.index_](
+        ctx, next_handler(self.router_, self.handler_, self.index_ + 1));
+  co_return co_await (*self.handler_)(ctx);
 }
 
 boost::asio::awaitable<response> router::dispatch(request_context& ctx) const {

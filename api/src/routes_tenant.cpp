@@ -447,33 +447,45 @@ void add_tenant_api_routes(router& r, const env_ptr& env) {
   r.add(info(v::get, "/tenants/{id}/events", "listTenantEvents", qry), events_route(env));
 }
 
+namespace {
+
+// Waits for the projections to reach the X-Min-Position the query carries, then runs it.
+net::awaitable<response> after_min_position(const env_ptr& env, request_context& ctx,
+                                            next_handler next, std::string_view header) {
+  std::uint64_t n = 0;
+  bool ok = header.size() <= 19;
+  for (char c : header) {
+    if (c < '0' || c > '9') ok = false;
+    if (ok) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (!ok) {
+    co_return to_response(make_problem(problem_code::bad_request,
+                                       "X-Min-Position must be a position (a decimal integer)."));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + env->svc.cfg.min_position_wait;
+  if (!co_await async_wait_position(env->svc.model, n, deadline)) {
+    auto p =
+        make_problem(problem_code::unavailable,
+                     "The projections have not reached position " + std::to_string(n) +
+                         " yet (at " + std::to_string(env->svc.model.position()) + "); retry.");
+    p.headers.emplace_back("Retry-After", "1");
+    co_return to_response(p);
+  }
+  co_return co_await next(ctx);
+}
+
+}  // namespace
+
+// A request without the header is passed on from a plain function: no coroutine frame of this
+// middleware's own.
 middleware make_min_position_middleware(env_ptr env) {
   return
       [env = std::move(env)](request_context& ctx, next_handler next) -> net::awaitable<response> {
         const auto* route = ctx.route();
+        if (route == nullptr || route->kind != route_kind::query) return next(ctx);
         const auto header = ctx.header("X-Min-Position");
-        if (route == nullptr || route->kind != route_kind::query || header.empty())
-          co_return co_await next(ctx);
-        std::uint64_t n = 0;
-        bool ok = header.size() <= 19;
-        for (char c : header) {
-          if (c < '0' || c > '9') ok = false;
-          if (ok) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-        }
-        if (!ok) {
-          co_return to_response(make_problem(
-              problem_code::bad_request, "X-Min-Position must be a position (a decimal integer)."));
-        }
-        const auto deadline = std::chrono::steady_clock::now() + env->svc.cfg.min_position_wait;
-        if (!co_await async_wait_position(env->svc.model, n, deadline)) {
-          auto p = make_problem(problem_code::unavailable,
-                                "The projections have not reached position " + std::to_string(n) +
-                                    " yet (at " + std::to_string(env->svc.model.position()) +
-                                    "); retry.");
-          p.headers.emplace_back("Retry-After", "1");
-          co_return to_response(p);
-        }
-        co_return co_await next(ctx);
+        if (header.empty()) return next(ctx);
+        return after_min_position(env, ctx, next, header);
       };
 }
 

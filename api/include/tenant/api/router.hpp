@@ -66,12 +66,16 @@ class router;
 /// Cheap to copy; valid only during the dispatch that created it.
 class next_handler {
  public:
+  /// Runs the rest of the chain. Safe on a temporary (the handler is copied into the returned
+  /// operation), so a middleware that only passes a request on may `return next(ctx);` from a
+  /// plain function, with no coroutine frame of its own.
   boost::asio::awaitable<response> operator()(request_context& ctx) const;
 
  private:
   friend class router;
   next_handler(const router* r, const handler* h, std::size_t index)
       : router_(r), handler_(h), index_(index) {}
+  static boost::asio::awaitable<response> run(next_handler self, request_context& ctx);
   const router* router_;
   const handler* handler_;
   std::size_t index_;
