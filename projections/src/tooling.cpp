@@ -382,7 +382,7 @@ class replay_writer {
 
   bool over_budget() const { return bytes_ + member_bytes_ > budget_; }
 
-  /// Runs `f` (the swap at the end of a replay) while another thread frees the folded rows:
+  /// Runs `f` (the swap at the end of a replay) while two other threads free the folded rows:
   /// freeing 200 000 rows and their strings took about 5% of a 1M-event replay, on one core
   /// after everything else had finished. The final persist (`last`) starts that thread as soon
   /// as its files are written, so the freeing also overlaps the ingestion. The writer holds no
@@ -513,13 +513,14 @@ class replay_writer {
         // later.
         o.compression = rocksdb::kNoCompression;
         // 16 KiB blocks (a quarter of the blocks, index entries and block flushes of the
-        // default 4 KiB), and a Bloom filter only in the rows' files: the index and the
-        // memberships are only ever read by iterating, never by key. Compactions rewrite the
-        // files with the family's own options later.
+        // default 4 KiB), and no Bloom filter in the index's and the memberships' files: those
+        // two are only ever read by iterating, never by key (rows and checkpoints are read by
+        // key and keep theirs). Compactions rewrite the files with the family's own options.
         rocksdb::BlockBasedTableOptions t;
         t.format_version = 5;
         t.block_size = 16u << 10;
-        if (name_ == "rows") t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+        if (name_ != "index" && name_ != "members")
+          t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
         o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
         // The file is moved into the database and read soon after (the swap, the first
         // queries): keep its pages cached rather than fadvise(DONTNEED) them while writing.
@@ -736,7 +737,9 @@ class replay_writer {
     // SST), the rows in two key ranges (encoding + SST) and the index entries in two ranges of
     // creation positions (text folding + SST), one of them on this thread. A replay's final
     // persist runs after all decoding has finished: any part done after another one keeps a
-    // core idle. The rows and the index only read the rows; the memberships touch nothing else.
+    // core idle. The index only reads the rows; the rows threads read them and, at the end of a
+    // replay, free strings the index side never reads (shed_row_only_strings); the memberships
+    // touch nothing else.
     std::jthread members_thread;
     if (members_) members_thread = std::jthread([&] { write_members(members_out); });
     if (tenants_) {
