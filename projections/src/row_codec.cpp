@@ -30,10 +30,6 @@ std::size_t str_bytes(const std::optional<std::string>& s) {
   return s ? str_bytes(*s) : 0;
 }
 
-}  // namespace
-
-namespace {
-
 // Writes the row format through a pointer into space reserved up front (the byte-at-a-time
 // push_back form cost ~2 600 instructions per row; a replay encodes every tenant once).
 struct row_writer {

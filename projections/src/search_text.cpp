@@ -105,6 +105,7 @@ bool is_simple(std::string_view s) {
 }
 
 // Full case folding of simple text: ASCII and U+00C0-U+00DE lowercase, U+00DF (sharp s) "ss".
+// Every character keeps its length in bytes, so the output is exactly as long as the input.
 void fold_simple(std::string_view in, std::string& out) {
   const std::size_t at = out.size();
   out.resize(at + in.size());
@@ -125,7 +126,6 @@ void fold_simple(std::string_view in, std::string& out) {
       *o++ = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
   }
-  out.resize(static_cast<std::size_t>(o - out.data()));
 }
 
 bool is_word_char(char_class k) {
