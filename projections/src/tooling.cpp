@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <initializer_list>
 #include <istream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -400,9 +401,18 @@ class replay_writer {
     return ec;
   }
 
-  // Two threads free the rows' strings, each half of them (freeing 200 000 rows took one
-  // thread about as long as the ingestion and the swap together); the last one done drops the
-  // emptied table.
+  // Frees every string of `v`, leaving it empty. Not `v = tenant_view()`: a string assigned a
+  // short one (an empty one included) keeps its heap buffer, so that freed nothing until the
+  // rows themselves were destroyed, all on one thread.
+  static void release(tenant_view& v) {
+    std::destroy_at(&v);
+    std::construct_at(&v);
+  }
+
+  // Two threads free what the rows still hold, each half of them; the last one done drops the
+  // emptied table. At the end of a replay the rows threads have freed the strings of every row
+  // they wrote (write_rows): what is left are rows written at an earlier persist point, and the
+  // table itself.
   void start_freeing_rows() {
     if (freeing_.joinable()) return;
     auto dying = std::make_shared<row_table<row>>();
@@ -411,7 +421,7 @@ class replay_writer {
     const std::size_t n = dying->size(), half = n / 2;
     auto empty = [](row_table<row>& t, std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i)
-        t.at_slot(static_cast<std::uint32_t>(i)).view = tenant_view();
+        release(t.at_slot(static_cast<std::uint32_t>(i)).view);
     };
     freeing2_ = std::jthread([dying, half, empty] { empty(*dying, 0, half); });
     freeing_ = std::jthread(
@@ -610,36 +620,56 @@ class replay_writer {
     out.finish();
   }
 
-  struct index_put {
-    std::uint64_t created;
-    const uuid16* id;
-    const row* r;
+  // The index entries of one rows thread's rows (write_rows), their values in one buffer:
+  // sorted by key (creation position, then tag) once the rows are written, then merged with the
+  // other rows thread's entries into the index files (write_index).
+  struct index_part {
+    struct item {
+      std::uint64_t key;  // created position * 2 + tag: the index key's order
+      std::uint64_t off;
+      std::size_t len;
+    };
+    std::vector<item> items;
+    std::string bytes;
+    void add(std::uint64_t created, char tag, std::string_view v) {
+      items.push_back({created * 2 + static_cast<std::uint64_t>(tag), bytes.size(), v.size()});
+      bytes.append(v);
+    }
+    void sort() {
+      std::sort(items.begin(), items.end(),
+                [](const item& a, const item& b) { return a.key < b.key; });
+    }
+    /// The first item at or after creation position `created`.
+    std::size_t lower_bound(std::uint64_t created) const {
+      return static_cast<std::size_t>(
+          std::partition_point(items.begin(), items.end(),
+                               [&](const item& i) { return i.key < created * 2; }) -
+          items.begin());
+    }
+    std::string_view value(const item& i) const {
+      return std::string_view(bytes).substr(i.off, i.len);
+    }
+    void clear() {
+      items.clear();
+      bytes.clear();
+    }
   };
 
-  // The index entries of puts[begin, end) (in creation order, i.e. key order) into `out`: the
-  // bucket entry of a row whose status or plan changed, the text entry (index_text_value of
-  // fold_text) of one whose name or description did. The text is folded here, once per tenant
-  // and persist point from its final profile, not per event: a tenant updated several times is
-  // folded once, and no folded text is kept on the rows.
-  void write_index(const std::vector<index_put>& puts, std::size_t begin, std::size_t end,
-                   sst_out& out) {
-    for (std::size_t i = begin; i < end; ++i) {
-      // Rows in creation order sit at random places in memory: the row 8 ahead, then the
-      // strings of the row 4 ahead (as write_rows does).
-      if (i + 8 < end) prefetch_bytes(puts[i + 8].r, sizeof(row));
-      if (i + 4 < end) {
-        const auto& pr = puts[i + 4].r->view.state.profile;
-        __builtin_prefetch(pr.name.data());
-        if (pr.description) __builtin_prefetch(pr.description->data());
+  // The index entries with creation positions in [from, to) of both rows threads' parts,
+  // merged in key order into `out`.
+  static void write_index(const index_part& a, const index_part& b, std::uint64_t from,
+                          std::uint64_t to, sst_out& out) {
+    std::size_t i = a.lower_bound(from), j = b.lower_bound(from);
+    const std::size_t i_end = a.lower_bound(to), j_end = b.lower_bound(to);
+    auto put = [&](const index_part& p, const index_part::item& it) {
+      out.put(index_key(it.key / 2, static_cast<char>(it.key % 2)), p.value(it));
+    };
+    while (i < i_end || j < j_end) {
+      if (j >= j_end || (i < i_end && a.items[i].key < b.items[j].key)) {
+        put(a, a.items[i++]);
+      } else {
+        put(b, b.items[j++]);
       }
-      const index_put& p = puts[i];
-      const row& r = *p.r;
-      const auto& st = r.view.state;
-      if (!r.indexed || r.disk_status != st.status || r.disk_plan != st.subscription.plan)
-        out.put(index_key(p.created, index_tag_bucket),
-                index_bucket_value(*p.id, st.status, st.subscription.plan));
-      if (!r.indexed || r.text_dirty)
-        out.put(index_key(p.created, index_tag_text), index_text_value(fold_text(st.profile)));
     }
     out.finish();
   }
@@ -666,30 +696,16 @@ class replay_writer {
     one(s.created_by.str());
   }
 
-  // At the end of a replay, right after a row is encoded (its strings are in this core's cache
-  // then): frees the strings only the row needed. The index side, which may be reading this row
-  // at the same time on another thread, reads only the name, the description, the status, the
-  // plan and the row's own fields, none of which is touched here. Freeing 200 000 rows at the
-  // end, from cold memory, was the last step of a 1M-event replay.
-  static void shed_row_only_strings(row& r) {
-    auto& s = r.view.state;
-    auto& p = s.profile;
-    s.id = domain::tenant_id();
-    for (auto* o : {&p.admin_email, &p.domain, &p.address, &p.city, &p.country_code, &p.post_code,
-                    &p.settings.timezone, &p.settings.locale})
-      o->reset();
-    for (auto* x : {&p.group_id, &p.group_name, &s.country_name, &s.suspension_reason,
-                    &s.default_location_id})
-      std::string().swap(*x);
-    s.created_by = domain::user_id();
-    s.seen_payment_ids.clear();
-  }
-
   // The dirty rows [begin, end), sorted by id, into one SST file (a rows thread of write_out),
-  // encoding each into `value` (the thread's own buffer). `last`: the end of a replay (the rows
-  // are dropped after this persist).
+  // encoding each into `value` (the thread's own buffer), and their index entries into `index`
+  // (sorted at the end): the bucket entry of a row whose status or plan changed, the text entry
+  // (index_text_value of fold_text) of one whose name or description did. The text is folded
+  // here, once per tenant and persist point from its final profile, not per event, while the
+  // row's strings are in this core's cache for the encoding; no folded text is kept on the rows.
+  // `last`: the end of a replay; each row's strings are freed right after, here too (freeing
+  // 200 000 rows afterwards, from cold memory, was the replay's last step).
   void write_rows(sst_out& rows, std::size_t begin, std::size_t end, std::string& value,
-                  bool last) {
+                  index_part& index, bool last) {
     for (std::size_t i = begin; i < end; ++i) {
       // The row 8 ahead, then (its string pointers being cached by now) the strings of the
       // row 4 ahead.
@@ -699,8 +715,18 @@ class replay_writer {
       value.clear();
       encode_view(r.view, value);
       rows.put(as_view(dirty_[i].id), value);
-      if (last) shed_row_only_strings(r);
+      const auto& st = r.view.state;
+      if (st.exists() && r.view.created_position != 0) {
+        const auto created = r.view.created_position;
+        if (!r.indexed || r.disk_status != st.status || r.disk_plan != st.subscription.plan)
+          index.add(created, index_tag_bucket,
+                    index_bucket_value(dirty_[i].id, st.status, st.subscription.plan));
+        if (!r.indexed || r.text_dirty)
+          index.add(created, index_tag_text, index_text_value(fold_text(st.profile)));
+      }
+      if (last) release(r.view);
     }
+    index.sort();
     rows.finish();
   }
 
@@ -729,50 +755,44 @@ class replay_writer {
       return {};
     };
     sst_out members_out(*this, "members");
-    // Five independent parts, each writing (and syncing) its own file: the memberships (sort +
-    // SST), the rows in two key ranges (encoding + SST) and the index entries in two ranges of
-    // creation positions (text folding + SST), one of them on this thread. A replay's final
+    // Independent parts, each writing (and syncing) its own file: the memberships (sort + SST)
+    // on one thread; the rows in two key ranges on two threads (encoding, the text folding of
+    // the index entries + SST), then the index entries in two ranges of creation positions
+    // (merged from both rows threads + SST), one of them on this thread. A replay's final
     // persist runs after all decoding has finished: any part done after another one keeps a
-    // core idle. The index only reads the rows; the rows threads read them and, at the end of a
-    // replay, free strings the index side never reads (shed_row_only_strings); the memberships
-    // touch nothing else.
+    // core idle. The memberships touch nothing else.
     std::jthread members_thread;
     if (members_) members_thread = std::jthread([&] { write_members(members_out); });
     if (tenants_) {
-      // Sorted by key without sorting strings: row keys are the 16 id bytes, index keys the
-      // creation position (then the tag).
+      // Sorted by key without sorting strings: row keys are the 16 id bytes.
       std::sort(dirty_.begin(), dirty_.end());
-      // The rows in two key ranges, two files, two threads: encoding 200 000 rows on one
-      // thread was the final persist's longest part.
+      // Two key ranges, two files, two threads: encoding and folding 200 000 rows on one thread
+      // was the final persist's longest part (from 16 rows on, so that the batch-vs-one-event
+      // property test, whose persists hold up to ~100, covers both).
       sst_out rows(*this, "rows"), rows2(*this, "rows");
-      sst_out index(*this, "index"), index2(*this, "index");
       const std::size_t rows_half = dirty_.size() >= 16 ? dirty_.size() / 2 : dirty_.size();
-      std::jthread rows_thread([&] { write_rows(rows, 0, rows_half, value_, last); });
-      std::jthread rows2_thread;
-      if (rows_half < dirty_.size())
-        rows2_thread =
-            std::jthread([&] { write_rows(rows2, rows_half, dirty_.size(), value2_, last); });
-      std::vector<index_put> puts;
-      puts.reserve(dirty_.size());
-      for (const auto& d : dirty_) {
-        const row& r = rows_.at_slot(d.slot);
-        if (r.view.state.exists() && r.view.created_position != 0)
-          puts.push_back({r.view.created_position, &d.id, &r});
+      index1_.clear();
+      index2_.clear();
+      {
+        std::jthread rows2_thread;
+        if (rows_half < dirty_.size())
+          rows2_thread = std::jthread(
+              [&] { write_rows(rows2, rows_half, dirty_.size(), value2_, index2_, last); });
+        write_rows(rows, 0, rows_half, value_, index1_, last);
       }
-      std::sort(puts.begin(), puts.end(),
-                [](const index_put& a, const index_put& b) { return a.created < b.created; });
-      // The index in two ranges of creation positions, two files: this thread and one more
-      // each fold and write one (from 16 on, so that the batch-vs-one-event property test,
-      // whose persists hold up to ~100, covers both). The text folding is most of the index
-      // side, about 4x a row's encoding.
-      const std::size_t half = puts.size() >= 16 ? puts.size() / 2 : puts.size();
-      std::jthread index2_thread;
-      if (half < puts.size())
-        index2_thread = std::jthread([&] { write_index(puts, half, puts.size(), index2); });
-      write_index(puts, 0, half, index);
-      if (index2_thread.joinable()) index2_thread.join();
-      rows_thread.join();
-      if (rows2_thread.joinable()) rows2_thread.join();
+      // The index, split at the median creation position of the larger part (the two parts
+      // are random halves of the tenants, so about half of all entries fall on either side).
+      sst_out index(*this, "index"), index2(*this, "index");
+      const auto& big = index1_.items.size() >= index2_.items.size() ? index1_ : index2_;
+      const std::size_t total = index1_.items.size() + index2_.items.size();
+      const std::uint64_t all = std::numeric_limits<std::uint64_t>::max() / 2;
+      const std::uint64_t pivot = total >= 16 ? big.items[big.items.size() / 2].key / 2 : all;
+      {
+        std::jthread index2_thread;
+        if (pivot < all)
+          index2_thread = std::jthread([&] { write_index(index1_, index2_, pivot, all, index2); });
+        write_index(index1_, index2_, 0, pivot, index);
+      }
       if (auto ec = add(tenants_->shadow->cfs[0], {&rows, &rows2}); ec) return ec;
       if (auto ec = add(tenants_->shadow->cfs[1], {&index, &index2}); ec) return ec;
     }
@@ -837,6 +857,7 @@ class replay_writer {
   std::size_t member_bytes_ = 0;
   std::string ingest_dir_;
   std::string value_, value2_;  // reused row encoding buffers (one per rows thread)
+  index_part index1_, index2_;  // the index entries of each rows thread's rows
   std::atomic<std::uint64_t> files_ = 0;
   bool shadow_may_have_rows_ = true;
   std::jthread freeing_, freeing2_;  // free the rows at the end of a replay (start_freeing_rows)

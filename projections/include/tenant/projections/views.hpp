@@ -56,9 +56,13 @@ class derived_bytes {
   }
 
  private:
+  // Only ever called with the object exclusively owned (destruction, assignment): a slot read
+  // empty is empty, and most are (four locked exchanges per row showed in the profile of the
+  // replay freeing its rows).
   void clear() noexcept {
     for (auto& s : slots_)
-      delete s.exchange(nullptr, std::memory_order_acq_rel);
+      if (s.load(std::memory_order_relaxed) != nullptr)
+        delete s.exchange(nullptr, std::memory_order_acq_rel);
   }
   mutable std::array<std::atomic<const std::string*>, slot_count> slots_{};
 };
