@@ -97,15 +97,17 @@ result<std::unique_ptr<log_scanner>> log_scanner::open(const std::string& path) 
   char tmpl[] = "/tmp/tenant-replay-scan-XXXXXX";
   if (!mkdtemp(tmpl)) return make_error_code(errc::storage_unavailable);
   self->secondary_dir_ = tmpl;
+  // Only `events` (and `default`, which RocksDB requires): a secondary instance opens the table
+  // reader of every file of the families it opens (max_open_files = -1), and the indexes' files
+  // (event ids, stream index) with their Bloom filters are never read by a scan.
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names)
-    descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  descs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  descs.emplace_back("events", rocksdb::ColumnFamilyOptions());
   rocksdb::DB* raw = nullptr;
   s = rocksdb::DB::OpenAsSecondary(dbo, path, self->secondary_dir_, descs, &self->handles_, &raw);
   if (!s.ok()) return to_error(s);
   self->db_.reset(raw);
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (names[i] == "events") self->events_ = self->handles_[i];
+  self->events_ = self->handles_[1];
   std::unique_ptr<rocksdb::Iterator> it(
       self->db_->NewIterator(rocksdb::ReadOptions(), self->events_));
   it->SeekToLast();

@@ -463,14 +463,21 @@ TEST_F(RocksdbStore, ReadOnlyOpenWorksBesideARunningWriter) {
   EXPECT_EQ(reader->read_all(1, 100).value().size(), 20u);
   EXPECT_EQ(reader->read_stream("tn_x", 5, 3).value().size(), 3u);
   EXPECT_EQ(reader->stream_version("tn_x").value(), 20u);
+  EXPECT_EQ(reader->read_stream_head("tn_x").value().version, 20u);
+  EXPECT_EQ(reader->read_stream_head("tn_x").value().last_position, 20u);
+  EXPECT_EQ(reader->stream_version("tn_unknown").value(), 0u);
+  EXPECT_TRUE(reader->read_stream("tn_unknown", 1, 10).value().empty());
   EXPECT_EQ(reader->load_checkpoint("c").value(), std::optional<std::uint64_t>(5));
   const auto refused = append_sync(*reader, one_event("tn_x"));
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, errc::closed);
   EXPECT_EQ(reader->store_checkpoint("c", 6), make_error_code(errc::closed));
 
-  // The writer is unaffected, and verify (read-only too) works while it runs.
+  // The writer is unaffected, and verify (read-only too) works while it runs. The reader keeps
+  // the store as of its open.
   ASSERT_TRUE(append_sync(*writer, one_event("tn_x")));
+  EXPECT_EQ(reader->stream_version("tn_x").value(), 20u);
+  EXPECT_EQ(reader->read_stream("tn_x", 18, 10).value().size(), 3u);
   const auto rep = verify_rocksdb_store(path());
   ASSERT_TRUE(rep.has_value());
   EXPECT_TRUE(rep->ok());
