@@ -2,6 +2,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -64,191 +68,385 @@ od_state& thread_od() {
   return s;
 }
 
+// ---- two readers of the stored envelope ----
+//
+// The decoding below is written once, over a reader R: R::value and R::object, the accessors
+// (string, null, integers, object), R::each (the members of an object, in input order, as a raw
+// key and a value) and R::metadata.
+//
+// `exact_reader` reads the form encode_envelope writes and nothing else: no whitespace, strings
+// without escapes or control characters, integers without sign or leading zero (a minus sign for
+// signed ones). Whatever it does not know, it gives up on, and the On-Demand reader (`od_reader`,
+// any valid JSON) decodes the envelope from the start. Everything `exact_reader` accepts is
+// valid JSON that `od_reader` decodes to the same event (the decode_stored tests compare both
+// readers on every envelope form and on damaged ones): it checks every byte, UTF-8 included,
+// where On-Demand first indexes the whole document with SIMD (stage 1) and then walks it.
+
+struct od_reader {
+  using value = od::value;
+  using object = od::object;
+  using key = od::raw_json_string;
+  static bool string(value& v, std::string_view& out) { return !v.get_string().get(out); }
+  static bool is_null(value& v, bool& out) { return !v.is_null().get(out); }
+  static bool uint64(value& v, std::uint64_t& out) { return !v.get_uint64().get(out); }
+  static bool int64(value& v, std::int64_t& out) { return !v.get_int64().get(out); }
+  static bool object_of(value& v, object& out) { return !v.get_object().get(out); }
+  // Keys are compared as they stand in the input (no unescaping copy): a key written with an
+  // escape matches none, and the envelope goes to the codec, which stays the judge of such input.
+  static bool key_is(const key& k, std::string_view s) { return k.unsafe_is_equal(s); }
+  template <class F>
+  static bool each(object& o, F&& f) {
+    for (auto item : o) {
+      od::field field;
+      if (std::move(item).get(field)) return false;
+      if (!f(field.key(), field.value())) return false;
+    }
+    return true;
+  }
+  // `metadata` as encode_envelope writes it: an object whose values are strings or null. Read
+  // only to validate it as fully as the codec's DOM parse would (On-Demand checks what it reads).
+  static bool metadata(value& v) {
+    bool null = false;
+    if (v.is_null().get(null)) return false;
+    if (null) return true;
+    od::object o;
+    if (v.get_object().get(o)) return false;
+    for (auto item : o) {
+      od::field field;
+      if (std::move(item).get(field)) return false;
+      std::string_view s;
+      // The key only has to be a valid string: one without a backslash is (stage 1 checked it);
+      // unescaping checks the escapes of any other.
+      od::value& value = field.value();
+      const char* k = field.key().raw();  // the key's text, up to the value's token
+      const auto span = static_cast<std::size_t>(value.raw_json_token().data() - k);
+      if (std::memchr(k, '\\', span) != nullptr && field.unescaped_key().get(s)) return false;
+      if (value.is_null().get(null)) return false;
+      if (!null && !string(value, s)) return false;
+    }
+    return true;
+  }
+};
+
+class exact_reader {
+ public:
+  struct cursor {
+    const char* p;
+    const char* end;
+  };
+  struct value {
+    cursor* c;
+  };
+  struct object {
+    cursor* c = nullptr;
+  };
+  using key = std::string_view;
+
+  static bool string(value& v, std::string_view& out) { return read_string(*v.c, out); }
+  static bool is_null(value& v, bool& out) {
+    cursor& c = *v.c;
+    out = c.end - c.p >= 4 && std::memcmp(c.p, "null", 4) == 0;
+    if (out) c.p += 4;
+    return true;
+  }
+  static bool uint64(value& v, std::uint64_t& out) { return digits(*v.c, out); }
+  static bool int64(value& v, std::int64_t& out) {
+    cursor& c = *v.c;
+    const bool negative = c.p < c.end && *c.p == '-';
+    std::uint64_t x = 0;
+    cursor at{c.p + (negative ? 1 : 0), c.end};
+    // "-0" and magnitudes out of range are left to On-Demand.
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (!digits(at, x) || (negative ? x == 0 || x > max + 1 : x > max)) return false;
+    out = negative ? static_cast<std::int64_t>(0 - x) : static_cast<std::int64_t>(x);
+    c.p = at.p;
+    return true;
+  }
+  static bool object_of(value& v, object& out) {
+    cursor& c = *v.c;
+    if (c.p == c.end || *c.p != '{') return false;
+    ++c.p;
+    out.c = &c;
+    return true;
+  }
+  static bool key_is(std::string_view k, std::string_view s) { return k == s; }
+  template <class F>
+  static bool each(object& o, F&& f) {
+    cursor& c = *o.c;
+    if (c.p < c.end && *c.p == '}') {
+      ++c.p;
+      return true;
+    }
+    for (;;) {
+      std::string_view k;
+      if (!read_string(c, k) || c.p == c.end || *c.p != ':') return false;
+      ++c.p;
+      value v{&c};
+      const char* before = c.p;
+      if (!f(k, v) || c.p == before || c.p == c.end) return false;  // a value must be read
+      if (*c.p == '}') {
+        ++c.p;
+        return true;
+      }
+      if (*c.p != ',') return false;
+      ++c.p;
+    }
+  }
+  static bool metadata(value& v) {
+    bool null = false;
+    is_null(v, null);
+    if (null) return true;
+    object o;
+    if (!object_of(v, o)) return false;
+    return each(o, [](std::string_view, value& x) {
+      bool n = false;
+      is_null(x, n);
+      std::string_view s;
+      return n || string(x, s);
+    });
+  }
+
+ private:
+  // A string without escapes or control characters; `out` is its text.
+  static bool read_string(cursor& c, std::string_view& out) {
+    if (c.p == c.end || *c.p != '"') return false;
+    const char* s = ++c.p;
+    const char* q = s;
+#if defined(__SSE2__)
+    // 16 bytes at a time while they fit: the first quote, backslash or control character.
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20), bias = _mm_set1_epi8(static_cast<char>(0x80));
+    for (; c.end - q >= 16; q += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+      // Unsigned x < 0x20, as a signed compare of both sides shifted by 0x80.
+      const __m128i control = _mm_cmplt_epi8(_mm_xor_si128(x, bias), _mm_xor_si128(space, bias));
+      const int m = _mm_movemask_epi8(_mm_or_si128(
+          _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)), control));
+      if (m != 0) {
+        q += __builtin_ctz(static_cast<unsigned>(m));
+        return close_string(c, s, q, out);
+      }
+    }
+#endif
+    while (q < c.end && *q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20)
+      ++q;
+    return close_string(c, s, q, out);
+  }
+  static bool close_string(cursor& c, const char* s, const char* q, std::string_view& out) {
+    if (q == c.end || *q != '"') return false;  // an escape, a control character or the end
+    out = std::string_view(s, static_cast<std::size_t>(q - s));
+    c.p = q + 1;
+    return true;
+  }
+  // An integer as JSON writes one: digits without a leading zero (but "0"), no fraction or
+  // exponent, within 64 bits.
+  static bool digits(cursor& c, std::uint64_t& out) {
+    const char* q = c.p;
+    std::uint64_t x = 0;
+    for (; q < c.end && *q >= '0' && *q <= '9'; ++q) {
+      if (__builtin_mul_overflow(x, 10u, &x) ||
+          __builtin_add_overflow(x, static_cast<std::uint64_t>(*q - '0'), &x))
+        return false;
+    }
+    const auto n = q - c.p;
+    if (n == 0 || (n > 1 && *c.p == '0')) return false;
+    if (q < c.end && (*q == '.' || *q == 'e' || *q == 'E')) return false;
+    out = x;
+    c.p = q;
+    return true;
+  }
+};
+
 // Calls f(index of the key in `keys`, value) for each member of `obj`; false when a key is not
 // in `keys`, appears twice or is missing, or when f returns false. Keys are usually in the
-// encoder's order, so the search starts after the last key found. Keys are compared as they
-// stand in the input (no unescaping copy): a key written with an escape matches none, and the
-// envelope goes to the codec, which stays the judge of such input.
-template <std::size_t N, class F>
-bool each_field(od::object& obj, const std::array<std::string_view, N>& keys, F&& f) {
+// encoder's order, so the search starts after the last key found.
+template <class R, std::size_t N, class F>
+bool each_field(typename R::object& obj, const std::array<std::string_view, N>& keys, F&& f) {
   static_assert(N <= 32);
   std::uint32_t seen = 0;
   std::size_t next = 0;
-  for (auto item : obj) {
-    od::field field;
-    if (std::move(item).get(field)) return false;
-    const od::raw_json_string key = field.key();
+  const bool ok = R::each(obj, [&](const typename R::key& key, typename R::value& v) {
     std::size_t i = next, tried = 0;
-    while (tried < N && !key.unsafe_is_equal(keys[i])) {
+    while (tried < N && !R::key_is(key, keys[i])) {
       i = i + 1 == N ? 0 : i + 1;
       ++tried;
     }
     if (tried == N || (seen >> i & 1u)) return false;
     seen |= 1u << i;
     next = i + 1 == N ? 0 : i + 1;
-    if (!f(i, field.value())) return false;
-  }
-  return seen == (N == 32 ? ~0u : (1u << N) - 1);
+    return f(i, v);
+  });
+  return ok && seen == (N == 32 ? ~0u : (1u << N) - 1);
 }
 
-bool od_string(od::value& v, std::string_view& out) {
-  return !v.get_string().get(out);
+template <class R>
+bool d_string(typename R::value& v, std::string_view& out) {
+  return R::string(v, out);
 }
-bool od_string(od::value& v, std::string& out) {
+template <class R>
+bool d_string(typename R::value& v, std::string& out) {
   std::string_view s;
-  if (!od_string(v, s)) return false;
+  if (!R::string(v, s)) return false;
   out.assign(s);
   return true;
 }
 // The codec's opt_string: null -> nullopt, a string -> the string, anything else fails.
-bool od_opt_string(od::value& v, std::optional<std::string>& out) {
+template <class R>
+bool d_opt_string(typename R::value& v, std::optional<std::string>& out) {
   bool null = false;
-  if (v.is_null().get(null)) return false;
+  if (!R::is_null(v, null)) return false;
   if (null) {
     out.reset();
     return true;
   }
   std::string_view s;
-  if (!od_string(v, s)) return false;
+  if (!R::string(v, s)) return false;
   out.emplace(s);
   return true;
 }
-template <class T>
-bool od_integer(od::value& v, T& out) {
+template <class R, class T>
+bool d_integer(typename R::value& v, T& out) {
   static_assert(std::is_integral_v<T>);
   if constexpr (std::is_signed_v<T>) {
     std::int64_t x = 0;
-    if (v.get_int64().get(x) || x < std::numeric_limits<T>::min() ||
-        x > std::numeric_limits<T>::max())
+    if (!R::int64(v, x) || x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max())
       return false;
     out = static_cast<T>(x);
   } else {
     std::uint64_t x = 0;
-    if (v.get_uint64().get(x) || x > std::numeric_limits<T>::max()) return false;
+    if (!R::uint64(v, x) || x > std::numeric_limits<T>::max()) return false;
     out = static_cast<T>(x);
   }
   return true;
 }
-template <class T>
-bool od_opt_integer(od::value& v, std::optional<T>& out) {
+template <class R, class T>
+bool d_opt_integer(typename R::value& v, std::optional<T>& out) {
   bool null = false;
-  if (v.is_null().get(null)) return false;
+  if (!R::is_null(v, null)) return false;
   if (null) {
     out.reset();
     return true;
   }
   T x{};
-  if (!od_integer(v, x)) return false;
+  if (!d_integer<R>(v, x)) return false;
   out = x;
   return true;
 }
-bool od_time(od::value& v, clock_time& out) {
+template <class R>
+bool d_time(typename R::value& v, clock_time& out) {
   std::string_view s;
-  if (!od_string(v, s)) return false;
+  if (!R::string(v, s)) return false;
   const auto t = parse_time(s);
   if (!t) return false;
   out = *t;
   return true;
 }
-bool od_plan(od::value& v, plan_tier& out) {
+template <class R>
+bool d_plan(typename R::value& v, plan_tier& out) {
   std::string_view s;
-  if (!od_string(v, s)) return false;
+  if (!R::string(v, s)) return false;
   const auto p = parse_plan(s);
   if (!p) return false;
   out = *p;
   return true;
 }
 // The codec's tenant(): "tn_" + a canonical lowercase UUID, nothing else.
-bool od_tenant(od::value& v, tenant_id& out) {
+template <class R>
+bool d_tenant(typename R::value& v, tenant_id& out) {
   std::string_view s;
-  if (!od_string(v, s)) return false;
+  if (!R::string(v, s)) return false;
   auto id = tenant_id::parse(s);
   if (!id || id->str() != s) return false;
   out = std::move(*id);
   return true;
 }
-bool od_users(od::value& v, std::optional<user_status>& out) {
+template <class R>
+bool d_users(typename R::value& v, std::optional<user_status>& out) {
   std::optional<std::uint8_t> n;
-  if (!od_opt_integer(v, n)) return false;
+  if (!d_opt_integer<R>(v, n)) return false;
   if (n && *n > static_cast<std::uint8_t>(user_status::banned)) return false;
   out = n ? std::optional<user_status>(static_cast<user_status>(*n)) : std::nullopt;
   return true;
 }
-bool od_settings(od::value& v, tenant_settings& out) {
-  od::object o;
-  if (v.get_object().get(o)) return false;
+template <class R>
+bool d_settings(typename R::value& v, tenant_settings& out) {
+  typename R::object o;
+  if (!R::object_of(v, o)) return false;
   static constexpr std::array<std::string_view, 3> keys{"timezone", "locale", "max_seats"};
-  return each_field(o, keys, [&](std::size_t i, od::value& x) {
+  return each_field<R>(o, keys, [&](std::size_t i, typename R::value& x) {
     switch (i) {
       case 0:
-        return od_opt_string(x, out.timezone);
+        return d_opt_string<R>(x, out.timezone);
       case 1:
-        return od_opt_string(x, out.locale);
+        return d_opt_string<R>(x, out.locale);
       default:
-        return od_opt_integer(x, out.max_seats);
+        return d_opt_integer<R>(x, out.max_seats);
     }
   });
 }
 
 // The profile fields shared by TenantCreated and TenantUpdated (put_profile's keys), by the
 // index `profile_keys` gives them; false for any other index.
-bool od_profile_field(std::size_t i, od::value& v, tenant_profile& p, std::string& country) {
+template <class R>
+bool d_profile_field(std::size_t i, typename R::value& v, tenant_profile& p, std::string& country) {
   switch (i) {
     case 0:
-      return od_string(v, p.name);
+      return d_string<R>(v, p.name);
     case 1:
-      return od_opt_string(v, p.admin_email);
+      return d_opt_string<R>(v, p.admin_email);
     case 2:
-      return od_opt_string(v, p.domain);
+      return d_opt_string<R>(v, p.domain);
     case 3:
-      return od_settings(v, p.settings);
+      return d_settings<R>(v, p.settings);
     case 4:
-      return od_opt_string(v, p.address);
+      return d_opt_string<R>(v, p.address);
     case 5:
-      return od_opt_string(v, p.city);
+      return d_opt_string<R>(v, p.city);
     case 6:
-      return od_opt_string(v, p.country_code);
+      return d_opt_string<R>(v, p.country_code);
     case 7:
-      return od_string(v, country);
+      return d_string<R>(v, country);
     case 8:
-      return od_opt_string(v, p.post_code);
+      return d_opt_string<R>(v, p.post_code);
     case 9:
-      return od_opt_string(v, p.description);
+      return d_opt_string<R>(v, p.description);
     case 10:
-      return od_string(v, p.group_id);
+      return d_string<R>(v, p.group_id);
     case 11:
-      return od_string(v, p.group_name);
+      return d_string<R>(v, p.group_name);
   }
   return false;
 }
 
-bool od_data(event_type type, od::value& v, event_data& out) {
-  od::object o;
-  if (v.get_object().get(o)) return false;
+template <class R>
+bool d_data(event_type type, typename R::value& v, event_data& out) {
+  using value = typename R::value;
+  typename R::object o;
+  if (!R::object_of(v, o)) return false;
   switch (type) {
     case event_type::tenant_created: {
-      // put_profile's keys first (indexes 0..11, see od_profile_field), then TenantCreated's own.
+      // put_profile's keys first (indexes 0..11, see d_profile_field), then TenantCreated's own.
       static constexpr std::array<std::string_view, 16> keys{
           "name",         "admin_email",  "domain",        "settings",    "address",  "city",
           "country_code", "country_name", "post_code",     "description", "group_id", "group_name",
           "id",           "plan",         "trial_ends_at", "created_by"};
       auto& e = out.emplace<tenant_created>();
-      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+      return each_field<R>(o, keys, [&](std::size_t i, value& x) {
         switch (i) {
           case 12:
-            return od_tenant(x, e.id);
+            return d_tenant<R>(x, e.id);
           case 13:
-            return od_plan(x, e.plan);
+            return d_plan<R>(x, e.plan);
           case 14:
-            return od_time(x, e.trial_ends_at);
+            return d_time<R>(x, e.trial_ends_at);
           case 15: {
             std::string_view s;
-            if (!od_string(x, s)) return false;
+            if (!R::string(x, s)) return false;
             e.created_by = user_id(std::string(s));
             return true;
           }
         }
-        return od_profile_field(i, x, e.profile, e.country_name);
+        return d_profile_field<R>(i, x, e.profile, e.country_name);
       });
     }
     case event_type::tenant_updated: {
@@ -256,35 +454,36 @@ bool od_data(event_type type, od::value& v, event_data& out) {
           "name",         "admin_email",  "domain",    "settings",    "address",  "city",
           "country_code", "country_name", "post_code", "description", "group_id", "group_name"};
       auto& e = out.emplace<tenant_updated>();
-      return each_field(o, keys, [&](std::size_t i, od::value& x) {
-        return od_profile_field(i, x, e.profile, e.country_name);
+      return each_field<R>(o, keys, [&](std::size_t i, value& x) {
+        return d_profile_field<R>(i, x, e.profile, e.country_name);
       });
     }
     case event_type::tenant_provisioned: {
       static constexpr std::array<std::string_view, 1> keys{"default_location_id"};
       auto& e = out.emplace<tenant_provisioned>();
-      return each_field(
-          o, keys, [&](std::size_t, od::value& x) { return od_string(x, e.default_location_id); });
+      return each_field<R>(
+          o, keys, [&](std::size_t, value& x) { return d_string<R>(x, e.default_location_id); });
     }
     case event_type::tenant_suspended: {
       static constexpr std::array<std::string_view, 1> keys{"reason"};
       auto& e = out.emplace<tenant_suspended>();
-      return each_field(o, keys, [&](std::size_t, od::value& x) { return od_string(x, e.reason); });
+      return each_field<R>(o, keys,
+                           [&](std::size_t, value& x) { return d_string<R>(x, e.reason); });
     }
     case event_type::tenant_deactivated: {
       static constexpr std::array<std::string_view, 2> keys{"user_status", "reason"};
       auto& e = out.emplace<tenant_deactivated>();
-      return each_field(o, keys, [&](std::size_t i, od::value& x) {
-        return i == 0 ? od_users(x, e.users) : od_string(x, e.reason);
+      return each_field<R>(o, keys, [&](std::size_t i, value& x) {
+        return i == 0 ? d_users<R>(x, e.users) : d_string<R>(x, e.reason);
       });
     }
     case event_type::tenant_reactivated: {
       static constexpr std::array<std::string_view, 2> keys{"user_status", "previous_status"};
       auto& e = out.emplace<tenant_reactivated>();
-      return each_field(o, keys, [&](std::size_t i, od::value& x) {
-        if (i == 0) return od_users(x, e.users);
+      return each_field<R>(o, keys, [&](std::size_t i, value& x) {
+        if (i == 0) return d_users<R>(x, e.users);
         std::string_view s;
-        if (!od_string(x, s)) return false;
+        if (!R::string(x, s)) return false;
         const auto st = parse_tenant_status(s);
         if (!st) return false;
         e.previous_status = *st;
@@ -294,60 +493,61 @@ bool od_data(event_type type, od::value& v, event_data& out) {
     case event_type::plan_upgraded: {
       static constexpr std::array<std::string_view, 2> keys{"from", "to"};
       auto& e = out.emplace<plan_upgraded>();
-      return each_field(
-          o, keys, [&](std::size_t i, od::value& x) { return od_plan(x, i == 0 ? e.from : e.to); });
+      return each_field<R>(
+          o, keys, [&](std::size_t i, value& x) { return d_plan<R>(x, i == 0 ? e.from : e.to); });
     }
     case event_type::plan_downgraded: {
       static constexpr std::array<std::string_view, 3> keys{"from", "to", "max_seats"};
       auto& e = out.emplace<plan_downgraded>();
-      return each_field(o, keys, [&](std::size_t i, od::value& x) {
-        return i == 2 ? od_opt_integer(x, e.max_seats) : od_plan(x, i == 0 ? e.from : e.to);
+      return each_field<R>(o, keys, [&](std::size_t i, value& x) {
+        return i == 2 ? d_opt_integer<R>(x, e.max_seats) : d_plan<R>(x, i == 0 ? e.from : e.to);
       });
     }
     case event_type::payment_failed: {
       static constexpr std::array<std::string_view, 5> keys{
           "payment_id", "amount_cents", "currency", "reason", "consecutive_failures"};
       auto& e = out.emplace<payment_failed>();
-      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+      return each_field<R>(o, keys, [&](std::size_t i, value& x) {
         switch (i) {
           case 0:
-            return od_string(x, e.payment_id);
+            return d_string<R>(x, e.payment_id);
           case 1:
-            return od_integer(x, e.amount_cents);
+            return d_integer<R>(x, e.amount_cents);
           case 2:
-            return od_string(x, e.currency);
+            return d_string<R>(x, e.currency);
           case 3:
-            return od_string(x, e.reason);
+            return d_string<R>(x, e.reason);
         }
-        return od_integer(x, e.consecutive_failures);
+        return d_integer<R>(x, e.consecutive_failures);
       });
     }
     case event_type::payment_succeeded: {
       static constexpr std::array<std::string_view, 3> keys{"payment_id", "amount_cents",
                                                             "currency"};
       auto& e = out.emplace<payment_succeeded>();
-      return each_field(o, keys, [&](std::size_t i, od::value& x) {
+      return each_field<R>(o, keys, [&](std::size_t i, value& x) {
         switch (i) {
           case 0:
-            return od_string(x, e.payment_id);
+            return d_string<R>(x, e.payment_id);
           case 1:
-            return od_integer(x, e.amount_cents);
+            return d_integer<R>(x, e.amount_cents);
         }
-        return od_string(x, e.currency);
+        return d_string<R>(x, e.currency);
       });
     }
     case event_type::subscription_cancelled: {
       static constexpr std::array<std::string_view, 1> keys{"reason"};
       auto& e = out.emplace<subscription_cancelled>();
-      return each_field(o, keys, [&](std::size_t, od::value& x) { return od_string(x, e.reason); });
+      return each_field<R>(o, keys,
+                           [&](std::size_t, value& x) { return d_string<R>(x, e.reason); });
     }
     case event_type::user_switched_tenant: {
       static constexpr std::array<std::string_view, 2> keys{"user_id", "tenant_id"};
       auto& e = out.emplace<user_switched_tenant>();
-      return each_field(o, keys, [&](std::size_t i, od::value& x) {
-        if (i == 1) return od_tenant(x, e.tenant);
+      return each_field<R>(o, keys, [&](std::size_t i, value& x) {
+        if (i == 1) return d_tenant<R>(x, e.tenant);
         std::string_view s;
-        if (!od_string(x, s)) return false;
+        if (!R::string(x, s)) return false;
         e.user = user_id(std::string(s));
         return true;
       });
@@ -356,41 +556,9 @@ bool od_data(event_type type, od::value& v, event_data& out) {
   return false;
 }
 
-// `metadata` as encode_envelope writes it: an object whose values are strings or null. Read
-// only to validate it as fully as the codec's DOM parse would (On-Demand checks what it reads).
-bool od_metadata(od::value& v) {
-  bool null = false;
-  if (v.is_null().get(null)) return false;
-  if (null) return true;
-  od::object o;
-  if (v.get_object().get(o)) return false;
-  for (auto item : o) {
-    od::field field;
-    if (std::move(item).get(field)) return false;
-    std::string_view s;
-    // The key only has to be a valid string: one without a backslash is (stage 1 checked it);
-    // unescaping checks the escapes of any other.
-    od::value& value = field.value();
-    const char* k = field.key().raw();  // the key's text, up to the value's token
-    const auto span = static_cast<std::size_t>(value.raw_json_token().data() - k);
-    if (std::memchr(k, '\\', span) != nullptr && field.unescaped_key().get(s)) return false;
-    if (value.is_null().get(null)) return false;
-    if (!null && !od_string(value, s)) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-bool decode_stored(std::string_view envelope, bool fold, decoded_event& d) {
-  auto& st = thread_od();
-  if (st.buffer.size() < envelope.size() + simdjson::SIMDJSON_PADDING)
-    st.buffer.resize(envelope.size() + simdjson::SIMDJSON_PADDING + 1024);
-  std::memcpy(st.buffer.data(), envelope.data(), envelope.size());
-  od::document doc;
-  if (st.parser.iterate(st.buffer.data(), envelope.size(), st.buffer.size()).get(doc)) return false;
-  od::object root;
-  if (doc.get_object().get(root)) return false;
+// The envelope's members into `d` (see decode_stored).
+template <class R>
+bool d_envelope(typename R::object& root, decoded_event& d) {
   static constexpr std::array<std::string_view, 10> keys{
       "event_id", "type",     "schema_version", "stream_id", "tenant_id",
       "version",  "position", "occurred_at",    "data",      "metadata"};
@@ -402,61 +570,87 @@ bool decode_stored(std::string_view envelope, bool fold, decoded_event& d) {
   d.text.reset();
   std::uint32_t seen = 0;
   std::size_t next = 0;
-  for (auto item : root) {
-    od::field field;
-    if (std::move(item).get(field)) return false;
-    const od::raw_json_string key = field.key();  // compared as written (see each_field)
+  const bool ok = R::each(root, [&](const typename R::key& key, typename R::value& v) {
     std::size_t i = next, tried = 0;
-    while (tried < keys.size() && !key.unsafe_is_equal(keys[i])) {
+    while (tried < keys.size() && !R::key_is(key, keys[i])) {
       i = i + 1 == keys.size() ? 0 : i + 1;
       ++tried;
     }
     if (tried == keys.size() || (seen >> i & 1u)) return false;
     seen |= 1u << i;
     next = i + 1 == keys.size() ? 0 : i + 1;
-    od::value& v = field.value();
     std::string_view s;
     switch (i) {
       case 0:  // the codec refuses an envelope whose event id is not a UUID
-        if (!od_string(v, s) || !parse_uuid16(s)) return false;
+        if (!R::string(v, s) || !parse_uuid16(s)) return false;
         break;
       case 1:
-        if (!od_string(v, s) || !(type = parse_event_type(s))) return false;
+        if (!R::string(v, s) || !(type = parse_event_type(s))) return false;
         break;
       case 2:
-        if (v.get_uint64().get(schema)) return false;
+        if (!R::uint64(v, schema)) return false;
         break;
       case 3:
-        if (!od_string(v, s) || s.empty()) return false;
+        if (!R::string(v, s) || s.empty()) return false;
         d.tenant = tenant_key(s);
         break;
       case 4:
-        if (!od_string(v, s)) return false;
+        if (!R::string(v, s)) return false;
         break;
       case 5:
-        if (v.get_uint64().get(version) || version == 0) return false;
+        if (!R::uint64(v, version) || version == 0) return false;
         break;
       case 6:
-        if (v.get_uint64().get(d.position) || d.position == 0) return false;
+        if (!R::uint64(v, d.position) || d.position == 0) return false;
         break;
       case 7:
-        if (!od_time(v, d.event.occurred_at)) return false;
+        if (!d_time<R>(v, d.event.occurred_at)) return false;
         break;
       case 8:
         // Older schemas go through the codec's upcasters.
-        if (!type || schema != schema_version_of(*type) || !od_data(*type, v, d.event.data))
+        if (!type || schema != schema_version_of(*type) || !d_data<R>(*type, v, d.event.data))
           return false;
         break;
       case 9:
-        if (!od_metadata(v)) return false;
+        if (!R::metadata(v)) return false;
         break;
     }
     if (i != 9) have |= 1u << i;
-  }
-  if (have != (1u << 9) - 1) return false;
+    return true;
+  });
+  return ok && have == (1u << 9) - 1;
+}
+
+}  // namespace
+
+// The exact form, read in place (no padded copy): the whole value is valid UTF-8 and exactly one
+// object, checked to its last byte.
+bool decode_exact(std::string_view envelope, decoded_event& d) {
+  if (!simdjson::validate_utf8(envelope.data(), envelope.size())) return false;
+  exact_reader::cursor c{envelope.data(), envelope.data() + envelope.size()};
+  exact_reader::value v{&c};
+  exact_reader::object root;
+  if (!exact_reader::object_of(v, root) || !d_envelope<exact_reader>(root, d)) return false;
+  return c.p == c.end;
+}
+
+bool decode_on_demand(std::string_view envelope, decoded_event& d) {
+  auto& st = thread_od();
+  if (st.buffer.size() < envelope.size() + simdjson::SIMDJSON_PADDING)
+    st.buffer.resize(envelope.size() + simdjson::SIMDJSON_PADDING + 1024);
+  std::memcpy(st.buffer.data(), envelope.data(), envelope.size());
+  od::document doc;
+  if (st.parser.iterate(st.buffer.data(), envelope.size(), st.buffer.size()).get(doc)) return false;
+  od::object root;
+  if (doc.get_object().get(root)) return false;
+  if (!d_envelope<od_reader>(root, d)) return false;
   // Nothing after the object but whitespace (the DOM parse refuses trailing content too).
   const char* trailing = nullptr;
-  if (doc.current_location().get(trailing) != simdjson::OUT_OF_BOUNDS) return false;
+  return doc.current_location().get(trailing) == simdjson::OUT_OF_BOUNDS;
+}
+
+bool decode_stored(std::string_view envelope, bool fold, decoded_event& d) {
+  if (!decode_exact(envelope, d) && !decode_on_demand(envelope, d)) return false;
   if (fold) {
     if (const auto* c = std::get_if<tenant_created>(&d.event.data)) {
       d.text = fold_text(c->profile);

@@ -45,15 +45,21 @@ result<decoded_event> decode(const eventstore::recorded_event& r, bool fold);
 /// The same into `out` (a default-constructed element of the caller's batch: no moves).
 std::error_code decode_into(const eventstore::recorded_event& r, bool fold, decoded_event& out);
 
-/// The offline replay's decoder: one simdjson On-Demand pass over an envelope exactly as stored
-/// (no copy of it into a recorded_event, no second parse of its header, no DOM). It takes only
-/// the form encode_envelope/encode_data write at the current schema: every key once, the
-/// codec's types, `metadata` an object of strings or nulls. For anything else (older schemas,
-/// unknown, missing or repeated keys, a wrong type) it returns false and `out` is unspecified:
-/// the caller decodes the envelope through the codec instead (decode_into), which stays the
-/// reference. When it returns true, `out` is what decode_into makes of the same bytes (checked
-/// for every event type by log_scan_test and, through the replay, by ReplayBatchProperty).
+/// The offline replay's decoder: one pass over an envelope exactly as stored (no copy of it into
+/// a recorded_event, no second parse of its header, no DOM). It takes only the form
+/// encode_envelope/encode_data write at the current schema: every key once, the codec's types,
+/// `metadata` an object of strings or nulls. For anything else (older schemas, unknown, missing
+/// or repeated keys, a wrong type) it returns false and `out` is unspecified: the caller decodes
+/// the envelope through the codec instead (decode_into), which stays the reference. When it
+/// returns true, `out` is what decode_into makes of the same bytes (checked for every event type
+/// by decode_stored_test and log_scan_test and, through the replay, by ReplayBatchProperty).
+///
+/// Two readers: decode_exact reads the bytes in place as the encoder writes them (no whitespace,
+/// no escapes, plain integers) and gives up on anything else; decode_on_demand (simdjson
+/// On-Demand) reads any valid JSON. decode_stored tries them in that order.
 bool decode_stored(std::string_view envelope, bool fold, decoded_event& out);
+bool decode_exact(std::string_view envelope, decoded_event& out);
+bool decode_on_demand(std::string_view envelope, decoded_event& out);
 
 /// Index entry values (tindex column family).
 std::string index_bucket_value(const uuid16& id, domain::tenant_status s, domain::plan_tier p);

@@ -131,8 +131,9 @@ class decode_pipeline {
       out.reserve(static_cast<std::size_t>(last - first + 1));
       std::error_code ec;
       if (scanner_) {
-        // One On-Demand pass per stored value (decode_stored); the codec's header scan and full
-        // decode only for what that pass does not take (older schemas, foreign layouts).
+        // One pass per stored value (decode_stored: in place when the value is in the encoder's
+        // form, else On-Demand); the codec's header scan and full decode only for what that pass
+        // does not take (older schemas, foreign layouts).
         eventstore::recorded_event r;
         ec = scanner_->scan_values(
             first, last, [&](std::uint64_t position, std::string_view value) -> std::error_code {

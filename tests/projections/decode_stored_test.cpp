@@ -199,6 +199,104 @@ const std::string suspended_head =
     R"("tenant_id":"tn_0194c3a2-7f00-7000-8000-000000000005","version":2,"position":9,)"
     R"("occurred_at":"2026-01-15T09:35:00.123Z",)";
 
+// The two readers behind decode_stored: whatever the exact reader accepts, the On-Demand reader
+// accepts and decodes the same way, on every event type and on damaged envelopes (deletions and
+// replacements at every offset); and the exact reader does take the encoder's own output when it
+// holds no escape (it is the replay's fast path, not a reader that never answers).
+TEST(DecodeStored, TheExactReaderAgreesWithOnDemand) {
+  gen g(13);
+  std::size_t exact_taken = 0, plain = 0, compared = 0;
+  auto compare = [&](const std::string& json) {
+    decoded_event a, b;
+    if (!decode_exact(json, a)) return false;
+    ++compared;
+    EXPECT_TRUE(decode_on_demand(json, b)) << json;
+    EXPECT_EQ(a.position, b.position) << json;
+    EXPECT_EQ(a.tenant, b.tenant) << json;
+    EXPECT_TRUE(a.event == b.event) << json;
+    return true;
+  };
+  for (std::uint64_t i = 1; i <= 3'000; ++i) {
+    const event e{g.data(static_cast<int>(i % 12)), g.any().occurred_at};
+    const auto json = envelope_of(e, i, stream_of(e, g));
+    if (compare(json)) ++exact_taken;
+    // The metadata's actor holds a quote (envelope_of): with it replaced, an envelope without
+    // escapes anywhere must take the exact path.
+    auto unescaped = json;
+    const auto at = unescaped.find(R"(user \"x\" ü)");
+    ASSERT_NE(at, std::string::npos);
+    unescaped.replace(at, 13, "user x ü");
+    if (unescaped.find('\\') == std::string::npos) {
+      ++plain;
+      decoded_event d;
+      EXPECT_TRUE(decode_exact(unescaped, d)) << unescaped;
+      compare(unescaped);
+    }
+  }
+  EXPECT_GT(plain, 300u);
+  for (std::uint64_t i = 1; i <= 24; ++i) {
+    const event e{g.data(static_cast<int>(i % 12)), g.any().occurred_at};
+    auto json = envelope_of(e, i, stream_of(e, g));
+    json.replace(json.find(R"(user \"x\" ü)"), 13, "user x ü");
+    for (std::size_t k = 0; k < json.size(); ++k) {
+      compare(json.substr(0, k) + json.substr(k + 1));
+      for (char c : {'"', '0', '1', '-', 'n', ',', ':', '{', '}', '\\', 'X', ' ', '\x01'}) {
+        std::string v = json;
+        v[k] = c;
+        compare(v);
+      }
+    }
+  }
+  EXPECT_GT(compared, exact_taken);
+}
+
+// Forms the exact reader leaves to On-Demand, which decides: whitespace, escapes, numbers with
+// a leading zero, a fraction, an exponent or past 64 bits, invalid UTF-8, control characters.
+TEST(DecodeStored, TheExactReaderLeavesOtherFormsToOnDemand) {
+  const std::string head = suspended_head;
+  const std::string meta = R"("metadata":{"correlation_id":"c","actor":"a"}})";
+  decoded_event d;
+  const std::string plain = head + R"("data":{"reason":"r"},)" + meta;
+  ASSERT_TRUE(decode_exact(plain, d));
+  EXPECT_EQ(d.position, 9u);
+  auto with = [&](std::string from, std::string to) {
+    auto v = plain;
+    const auto at = v.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    v.replace(at, from.size(), to);
+    return v;
+  };
+  struct form {
+    std::string json;
+    bool valid;  // On-Demand (and the codec) read it
+  };
+  const std::vector<form> forms{
+      {with(R"("reason":"r")", R"("reason" : "r")"), true},
+      {with(R"("reason":"r")", R"("reason":"\u0072")"), true},
+      {with(R"("position":9)", R"("position":09)"), false},
+      {with(R"("position":9)", R"("position":9.0)"), false},
+      {with(R"("position":9)", R"("position":9e0)"), false},
+      {with(R"("position":9)", R"("position":-0)"), false},
+      {with(R"("position":9)", R"("position":18446744073709551616)"), false},
+      {with(R"("reason":"r")", "\"reason\":\"\xff\""), false},
+      {with(R"("reason":"r")", "\"reason\":\"\x01\""), false},
+      {plain + " ", true},
+      {" " + plain, true},
+  };
+  for (const auto& f : forms) {
+    EXPECT_FALSE(decode_exact(f.json, d)) << f.json << " (form " << &f - &forms[0] << ")";
+    EXPECT_EQ(decode_on_demand(f.json, d), f.valid) << f.json;
+    EXPECT_EQ(decode_stored(f.json, false, d), f.valid) << f.json;
+  }
+  // The largest 64-bit position is read here, and agrees.
+  const auto big = with(R"("position":9)", R"("position":18446744073709551615)");
+  ASSERT_TRUE(decode_exact(big, d));
+  EXPECT_EQ(d.position, 18446744073709551615u);
+  decoded_event o;
+  ASSERT_TRUE(decode_on_demand(big, o));
+  EXPECT_EQ(o.position, d.position);
+}
+
 TEST(DecodeStored, LeavesOlderSchemasAndForeignLayoutsToTheCodec) {
   const std::string head = suspended_head;
   const std::string meta = R"("metadata":{"correlation_id":"c","causation_id":"",)"
