@@ -5,16 +5,29 @@
 // accepts must pass the codec's header checks, and when both accept they must agree on every
 // header field; otherwise the replay would fold an event at the wrong position or into the
 // wrong stream.
+//
+// And the replay's two readers of a stored envelope (detail::decode_exact, in place, and
+// detail::decode_on_demand, simdjson On-Demand): whatever the exact reader accepts, On-Demand
+// accepts with the same event.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "fold.hpp"
 #include "log_scan.hpp"
 #include "tenant/eventstore/codec.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace es = tenant::eventstore;
   const std::string_view json(reinterpret_cast<const char*>(data), size);
+  {
+    namespace d = tenant::projections::detail;
+    d::decoded_event exact, on_demand;
+    if (d::decode_exact(json, exact) &&
+        (!d::decode_on_demand(json, on_demand) || exact.position != on_demand.position ||
+         exact.tenant != on_demand.tenant || !(exact.event == on_demand.event)))
+      __builtin_trap();
+  }
   es::recorded_event fast;
   if (!tenant::projections::detail::scan_envelope_header(json, fast)) return 0;
   if (!tenant::domain::uuid::parse(fast.event_id) || fast.type.empty() || fast.stream_id.empty() ||
