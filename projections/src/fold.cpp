@@ -94,12 +94,14 @@ struct od_reader {
   // Keys are compared as they stand in the input (no unescaping copy): a key written with an
   // escape matches none, and the envelope goes to the codec, which stays the judge of such input.
   static bool key_is(const key& k, std::string_view s) { return k.unsafe_is_equal(s); }
-  template <class F>
-  static bool each(object& o, F&& f) {
+  // f(&key, value) per member; `guess` (the key expected next) is the exact reader's shortcut.
+  template <class F, class G>
+  static bool each(object& o, F&& f, G&&) {
     for (auto item : o) {
       od::field field;
       if (std::move(item).get(field)) return false;
-      if (!f(field.key(), field.value())) return false;
+      const key k = field.key();
+      if (!f(&k, field.value())) return false;
     }
     return true;
   }
@@ -170,20 +172,33 @@ class exact_reader {
     return true;
   }
   static bool key_is(std::string_view k, std::string_view s) { return k == s; }
-  template <class F>
-  static bool each(object& o, F&& f) {
+  // f(&key, value) per member, or f(nullptr, value) when the member's key is guess() (the key
+  // expected next, nearly always right): then the key is matched in place, without reading it
+  // as a string first. A guess is a plain key (no character JSON escapes).
+  template <class F, class G>
+  static bool each(object& o, F&& f, G&& guess) {
     cursor& c = *o.c;
     if (c.p < c.end && *c.p == '}') {
       ++c.p;
       return true;
     }
     for (;;) {
+      const std::string_view g = guess();
       std::string_view k;
-      if (!read_string(c, k) || c.p == c.end || *c.p != ':') return false;
+      const bool guessed = !g.empty() && static_cast<std::size_t>(c.end - c.p) >= g.size() + 3 &&
+                           c.p[0] == '"' && c.p[g.size() + 1] == '"' &&
+                           std::memcmp(c.p + 1, g.data(), g.size()) == 0;
+      if (guessed) {
+        c.p += g.size() + 2;
+      } else if (!read_string(c, k)) {
+        return false;
+      }
+      if (c.p == c.end || *c.p != ':') return false;
       ++c.p;
       value v{&c};
       const char* before = c.p;
-      if (!f(k, v) || c.p == before || c.p == c.end) return false;  // a value must be read
+      // A value must be read.
+      if (!f(guessed ? nullptr : &k, v) || c.p == before || c.p == c.end) return false;
       if (*c.p == '}') {
         ++c.p;
         return true;
@@ -198,12 +213,15 @@ class exact_reader {
     if (null) return true;
     object o;
     if (!object_of(v, o)) return false;
-    return each(o, [](std::string_view, value& x) {
-      bool n = false;
-      is_null(x, n);
-      std::string_view s;
-      return n || string(x, s);
-    });
+    return each(
+        o,
+        [](const key*, value& x) {
+          bool n = false;
+          is_null(x, n);
+          std::string_view s;
+          return n || string(x, s);
+        },
+        [] { return std::string_view(); });
   }
 
  private:
@@ -258,25 +276,34 @@ class exact_reader {
 };
 
 // Calls f(index of the key in `keys`, value) for each member of `obj`; false when a key is not
-// in `keys`, appears twice or is missing, or when f returns false. Keys are usually in the
-// encoder's order, so the search starts after the last key found.
+// in `keys`, appears twice or is missing (unless its bit is in `optional`), or when f returns
+// false. Keys are usually in the encoder's order, so the search starts after the last key found
+// (and the exact reader matches that key in place).
 template <class R, std::size_t N, class F>
-bool each_field(typename R::object& obj, const std::array<std::string_view, N>& keys, F&& f) {
+bool each_field(typename R::object& obj, const std::array<std::string_view, N>& keys, F&& f,
+                std::uint32_t optional = 0) {
   static_assert(N <= 32);
   std::uint32_t seen = 0;
   std::size_t next = 0;
-  const bool ok = R::each(obj, [&](const typename R::key& key, typename R::value& v) {
-    std::size_t i = next, tried = 0;
-    while (tried < N && !R::key_is(key, keys[i])) {
-      i = i + 1 == N ? 0 : i + 1;
-      ++tried;
-    }
-    if (tried == N || (seen >> i & 1u)) return false;
-    seen |= 1u << i;
-    next = i + 1 == N ? 0 : i + 1;
-    return f(i, v);
-  });
-  return ok && seen == (N == 32 ? ~0u : (1u << N) - 1);
+  const bool ok = R::each(
+      obj,
+      [&](const typename R::key* key, typename R::value& v) {
+        std::size_t i = next;
+        if (key != nullptr) {
+          std::size_t tried = 0;
+          while (tried < N && !R::key_is(*key, keys[i])) {
+            i = i + 1 == N ? 0 : i + 1;
+            ++tried;
+          }
+          if (tried == N) return false;
+        }
+        if (seen >> i & 1u) return false;
+        seen |= 1u << i;
+        next = i + 1 == N ? 0 : i + 1;
+        return f(i, v);
+      },
+      [&] { return keys[next]; });
+  return ok && (seen | optional) == (N == 32 ? ~0u : (1u << N) - 1);
 }
 
 template <class R>
@@ -564,21 +591,11 @@ bool d_envelope(typename R::object& root, decoded_event& d) {
       "version",  "position", "occurred_at",    "data",      "metadata"};
   std::optional<event_type> type;
   std::uint64_t schema = 0, version = 0;
-  std::uint32_t have = 0;  // the keys seen, besides `metadata`, which may be absent
   d.position = 0;
   d.tenant.reset();
   d.text.reset();
-  std::uint32_t seen = 0;
-  std::size_t next = 0;
-  const bool ok = R::each(root, [&](const typename R::key& key, typename R::value& v) {
-    std::size_t i = next, tried = 0;
-    while (tried < keys.size() && !R::key_is(key, keys[i])) {
-      i = i + 1 == keys.size() ? 0 : i + 1;
-      ++tried;
-    }
-    if (tried == keys.size() || (seen >> i & 1u)) return false;
-    seen |= 1u << i;
-    next = i + 1 == keys.size() ? 0 : i + 1;
+  // Every key once; `metadata` may be absent.
+  auto member = [&](std::size_t i, typename R::value& v) {
     std::string_view s;
     switch (i) {
       case 0:  // the codec refuses an envelope whose event id is not a UUID
@@ -615,10 +632,9 @@ bool d_envelope(typename R::object& root, decoded_event& d) {
         if (!R::metadata(v)) return false;
         break;
     }
-    if (i != 9) have |= 1u << i;
     return true;
-  });
-  return ok && have == (1u << 9) - 1;
+  };
+  return each_field<R>(root, keys, member, 1u << 9);
 }
 
 }  // namespace
