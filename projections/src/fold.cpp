@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "row_codec.hpp"
+#include "search_text_detail.hpp"
 #include "tenant/domain/tenant.hpp"
 #include "tenant/eventstore/codec.hpp"
 #include "tenant/projections/search_text.hpp"
@@ -691,6 +692,27 @@ std::string index_text_value(const folded_text& t) {
   for (const auto& w : t.words)
     put_str(v, w);
   return v;
+}
+
+void append_index_text_value(std::string& out, const tenant_profile& p) {
+  put_str(out, fold_name(p.name));
+  if (!p.description) {
+    put_varint(out, 0);
+    return;
+  }
+  // Per thread, reused: the folded description and its words as views into it.
+  thread_local std::string folded;
+  thread_local std::vector<std::string_view> words;
+  if (fold_words_into(*p.description, folded, words)) {
+    put_varint(out, words.size());
+    for (const auto w : words)
+      put_str(out, w);
+    return;
+  }
+  const auto all = fold_words(*p.description);
+  put_varint(out, all.size());
+  for (const auto& w : all)
+    put_str(out, w);
 }
 
 bool parse_index_bucket(std::string_view v, index_entry& e) {

@@ -64,6 +64,8 @@ bool decode_on_demand(std::string_view envelope, decoded_event& out);
 /// Index entry values (tindex column family).
 std::string index_bucket_value(const uuid16& id, domain::tenant_status s, domain::plan_tier p);
 std::string index_text_value(const folded_text& t);
+/// index_text_value(fold_text(p)) appended to `out`, without the intermediate strings.
+void append_index_text_value(std::string& out, const domain::tenant_profile& p);
 struct index_entry {
   uuid16 id{};
   domain::tenant_status status = domain::tenant_status::none;

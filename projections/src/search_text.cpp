@@ -132,13 +132,14 @@ bool is_word_char(char_class k) {
   return k == letter || k == digit || k == extend;
 }
 
-std::vector<std::string> fold_words_simple(std::string_view text) {
-  // Folding simple text keeps every character's length and class (fold_simple), so the text is
-  // folded once and the words are cut from the folded copy at the original's boundaries, then
-  // sorted as views: no string per word until the sorted, distinct result.
-  std::string folded;
+// Folding simple text keeps every character's length and class (fold_simple), so the text is
+// folded once into `folded` and the words are cut from it at the original's boundaries, then
+// sorted as views into `views`: no string per word.
+void fold_words_simple(std::string_view text, std::string& folded,
+                       std::vector<std::string_view>& views) {
+  folded.clear();
+  views.clear();
   fold_simple(text, folded);
-  std::vector<std::string_view> views;
   const std::size_t n = text.size();
   std::size_t i = 0;
   while (i < n) {
@@ -177,7 +178,6 @@ std::vector<std::string> fold_words_simple(std::string_view text) {
   }
   std::sort(views.begin(), views.end());
   views.erase(std::unique(views.begin(), views.end()), views.end());
-  return std::vector<std::string>(views.begin(), views.end());
 }
 
 }  // namespace
@@ -237,8 +237,18 @@ std::vector<std::string> detail::fold_words_icu(std::string_view text) {
 }
 
 std::vector<std::string> fold_words(std::string_view text) {
-  if (is_simple(text)) return fold_words_simple(text);
-  return detail::fold_words_icu(text);
+  if (!is_simple(text)) return detail::fold_words_icu(text);
+  std::string folded;
+  std::vector<std::string_view> views;
+  fold_words_simple(text, folded, views);
+  return std::vector<std::string>(views.begin(), views.end());
+}
+
+bool detail::fold_words_into(std::string_view text, std::string& folded,
+                             std::vector<std::string_view>& words) {
+  if (!is_simple(text)) return false;
+  fold_words_simple(text, folded, words);
+  return true;
 }
 
 bool description_matches(std::string_view text, std::string_view query) {

@@ -9,4 +9,10 @@ namespace tenant::projections::detail {
 
 std::vector<std::string> fold_words_icu(std::string_view text);
 
+/// fold_words without a string per word, for simple text (the common case: ASCII and Latin-1
+/// letters): the folded text into `folded`, the sorted distinct words as views into it into
+/// `words`. False for any other text (then use fold_words); both buffers are reused.
+bool fold_words_into(std::string_view text, std::string& folded,
+                     std::vector<std::string_view>& words);
+
 }  // namespace tenant::projections::detail

@@ -646,6 +646,13 @@ class replay_writer {
       items.push_back({created * 2 + static_cast<std::uint64_t>(tag), bytes.size(), v.size()});
       bytes.append(v);
     }
+    // The text entry of `profile`, folded straight into the buffer.
+    void add_text(std::uint64_t created, const domain::tenant_profile& profile) {
+      const std::size_t at = bytes.size();
+      append_index_text_value(bytes, profile);
+      items.push_back(
+          {created * 2 + static_cast<std::uint64_t>(index_tag_text), at, bytes.size() - at});
+    }
     void sort() {
       std::sort(items.begin(), items.end(),
                 [](const item& a, const item& b) { return a.key < b.key; });
@@ -732,8 +739,7 @@ class replay_writer {
         if (!r.indexed || r.disk_status != st.status || r.disk_plan != st.subscription.plan)
           index.add(created, index_tag_bucket,
                     index_bucket_value(dirty_[i].id, st.status, st.subscription.plan));
-        if (!r.indexed || r.text_dirty)
-          index.add(created, index_tag_text, index_text_value(fold_text(st.profile)));
+        if (!r.indexed || r.text_dirty) index.add_text(created, st.profile);
       }
       if (last) release(r.view);
     }

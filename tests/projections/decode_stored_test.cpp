@@ -365,6 +365,30 @@ TEST(DecodeStored, LeavesEscapedKeysToTheCodec) {
   EXPECT_FALSE(decode_stored(head + R"("data":{"reason":"r"},"metadata":{"\q":"a"}})", false, d));
 }
 
+// The replay's index text entry, folded straight into its buffer (append_index_text_value), is
+// byte for byte the entry of fold_text + index_text_value, on simple text (ASCII and Latin-1
+// letters: folded without ICU) and on any other (Greek, Turkish, emoji, escapes, controls).
+TEST(IndexText, AppendedEntryEqualsTheFoldedOne) {
+  gen g(17);
+  std::size_t simple = 0, other = 0;
+  for (int i = 0; i < 2'000; ++i) {
+    tenant_profile p = g.profile();
+    if (i % 5 == 0) p.description = std::nullopt;
+    if (i % 7 == 0) p.description = g.text() + " " + g.text() + ", " + g.text() + ".";
+    std::string appended = "prefix";
+    append_index_text_value(appended, p);
+    EXPECT_EQ(appended, "prefix" + index_text_value(fold_text(p))) << p.name;
+    if (p.description) {
+      bool plain = true;
+      for (unsigned char c : *p.description)
+        plain = plain && c < 0x80;
+      (plain ? simple : other)++;
+    }
+  }
+  EXPECT_GT(simple, 100u);
+  EXPECT_GT(other, 100u);
+}
+
 // The replay applies each decoded event in place, taking its strings (domain::apply_in_place
 // on an rvalue); evolve copies them. Both must give the same state on every event type.
 TEST(ApplyInPlace, TakingTheEventsStringsEqualsEvolve) {
