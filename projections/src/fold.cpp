@@ -308,10 +308,6 @@ bool each_field(typename R::object& obj, const std::array<std::string_view, N>& 
 }
 
 template <class R>
-bool d_string(typename R::value& v, std::string_view& out) {
-  return R::string(v, out);
-}
-template <class R>
 bool d_string(typename R::value& v, std::string& out) {
   std::string_view s;
   if (!R::string(v, s)) return false;

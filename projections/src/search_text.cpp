@@ -237,10 +237,9 @@ std::vector<std::string> detail::fold_words_icu(std::string_view text) {
 }
 
 std::vector<std::string> fold_words(std::string_view text) {
-  if (!is_simple(text)) return detail::fold_words_icu(text);
   std::string folded;
   std::vector<std::string_view> views;
-  fold_words_simple(text, folded, views);
+  if (!detail::fold_words_into(text, folded, views)) return detail::fold_words_icu(text);
   return std::vector<std::string>(views.begin(), views.end());
 }
 

@@ -422,8 +422,9 @@ class replay_writer {
 
   // Two threads free what the rows still hold, each half of them; the last one done drops the
   // emptied table. At the end of a replay the rows threads have freed the strings of every row
-  // they wrote (write_rows): what is left are rows written at an earlier persist point, and the
-  // table itself.
+  // they wrote (write_rows, which leaves them marked dirty): what is left are rows written at an
+  // earlier persist point, and the table itself. (A dirty row that still held strings would be
+  // freed with the table.)
   void start_freeing_rows() {
     if (freeing_.joinable()) return;
     auto dying = std::make_shared<row_table<row>>();
@@ -431,8 +432,10 @@ class replay_writer {
     bytes_ = 0;
     const std::size_t n = dying->size(), half = n / 2;
     auto empty = [](row_table<row>& t, std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i)
-        release(t.at_slot(static_cast<std::uint32_t>(i)).view);
+      for (std::size_t i = begin; i < end; ++i) {
+        row& r = t.at_slot(static_cast<std::uint32_t>(i));
+        if (!r.dirty) release(r.view);
+      }
     };
     freeing2_ = std::jthread([dying, half, empty] { empty(*dying, 0, half); });
     freeing_ = std::jthread(
@@ -717,7 +720,7 @@ class replay_writer {
   // The dirty rows [begin, end), sorted by id, into one SST file (a rows thread of write_out),
   // encoding each into `value` (the thread's own buffer), and their index entries into `index`
   // (sorted at the end): the bucket entry of a row whose status or plan changed, the text entry
-  // (index_text_value of fold_text) of one whose name or description did. The text is folded
+  // (append_index_text_value) of one whose name or description did. The text is folded
   // here, once per tenant and persist point from its final profile, not per event, while the
   // row's strings are in this core's cache for the encoding; no folded text is kept on the rows.
   // `last`: the end of a replay; each row's strings are freed right after, here too (freeing
