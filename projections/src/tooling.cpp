@@ -634,9 +634,9 @@ class replay_writer {
     out.finish();
   }
 
-  // The index entries of one rows thread's rows (write_rows), their values in one buffer:
-  // sorted by key (creation position, then tag) once the rows are written, then merged with the
-  // other rows thread's entries into the index files (write_index).
+  // The index entries of one rows thread's rows (write_rows), their values in one buffer,
+  // sorted by key (creation position, then tag) once the rows are written, then written by that
+  // thread into its own index file (write_index).
   struct index_part {
     struct item {
       std::uint64_t key;  // created position * 2 + tag: the index key's order
@@ -660,13 +660,6 @@ class replay_writer {
       std::sort(items.begin(), items.end(),
                 [](const item& a, const item& b) { return a.key < b.key; });
     }
-    /// The first item at or after creation position `created`.
-    std::size_t lower_bound(std::uint64_t created) const {
-      return static_cast<std::size_t>(
-          std::partition_point(items.begin(), items.end(),
-                               [&](const item& i) { return i.key < created * 2; }) -
-          items.begin());
-    }
     std::string_view value(const item& i) const {
       return std::string_view(bytes).substr(i.off, i.len);
     }
@@ -676,22 +669,14 @@ class replay_writer {
     }
   };
 
-  // The index entries with creation positions in [from, to) of both rows threads' parts,
-  // merged in key order into `out`.
-  static void write_index(const index_part& a, const index_part& b, std::uint64_t from,
-                          std::uint64_t to, sst_out& out) {
-    std::size_t i = a.lower_bound(from), j = b.lower_bound(from);
-    const std::size_t i_end = a.lower_bound(to), j_end = b.lower_bound(to);
-    auto put = [&](const index_part& p, const index_part::item& it) {
-      out.put(index_key(it.key / 2, static_cast<char>(it.key % 2)), p.value(it));
-    };
-    while (i < i_end || j < j_end) {
-      if (j >= j_end || (i < i_end && a.items[i].key < b.items[j].key)) {
-        put(a, a.items[i++]);
-      } else {
-        put(b, b.items[j++]);
-      }
-    }
+  // One rows thread's index entries, in key order, into its own file. The two threads' files
+  // overlap in key range (each holds the entries of a random half of the tenants, no key in
+  // both) and are ingested together: RocksDB places overlapping files of one ingestion in L0,
+  // each with its own sequence number. No merge of the two parts, so neither thread waits for
+  // the other's rows.
+  static void write_index(const index_part& part, sst_out& out) {
+    for (const auto& it : part.items)
+      out.put(index_key(it.key / 2, static_cast<char>(it.key % 2)), part.value(it));
     out.finish();
   }
 
@@ -750,6 +735,23 @@ class replay_writer {
     rows.finish();
   }
 
+  // Splits dirty_ in place at a sampled median id: the rows before the returned index have
+  // smaller ids than every row from it on (all of dirty_ when it holds fewer than 16 rows).
+  std::size_t split_dirty() {
+    const std::size_t n = dirty_.size();
+    if (n < 16) return n;
+    std::vector<uuid16> sample;
+    const std::size_t step = std::max<std::size_t>(n / 255, 1);
+    for (std::size_t i = 0; i < n; i += step)
+      sample.push_back(dirty_[i].id);
+    auto mid = sample.begin() + static_cast<std::ptrdiff_t>(sample.size() / 2);
+    std::nth_element(sample.begin(), mid, sample.end(), id_less);
+    const uuid16 pivot = *mid;
+    const auto at = std::partition(dirty_.begin(), dirty_.end(),
+                                   [&](const dirty_row& d) { return id_less(d.id, pivot); });
+    return static_cast<std::size_t>(at - dirty_.begin());
+  }
+
   std::error_code write_out(std::uint64_t position, bool last) {
     std::error_code fs_ec;
     std::filesystem::create_directories(ingest_dir_, fs_ec);
@@ -775,43 +777,36 @@ class replay_writer {
       return {};
     };
     sst_out members_out(*this, "members");
-    // Independent parts, each writing (and syncing) its own file: the memberships (sort + SST)
-    // on one thread; the rows in two key ranges on two threads (encoding, the text folding of
-    // the index entries + SST), then the index entries in two ranges of creation positions
-    // (merged from both rows threads + SST), one of them on this thread. A replay's final
-    // persist runs after all decoding has finished: any part done after another one keeps a
-    // core idle. The memberships touch nothing else.
+    // Independent parts, each writing (and syncing) its own files: the memberships (sort + SST)
+    // on one thread; the rows in two key ranges on two threads (sorting, encoding, the text
+    // folding of the index entries + SST, then that range's index entries + SST), one of them
+    // on this thread. A replay's final persist runs after all decoding has finished: a part
+    // that waits for another one keeps a core idle. The memberships touch nothing else.
     std::jthread members_thread;
     if (members_) members_thread = std::jthread([&] { write_members(members_out); });
     if (tenants_) {
-      // Sorted by key without sorting strings: row keys are the 16 id bytes.
-      std::sort(dirty_.begin(), dirty_.end());
-      // Two key ranges, two files, two threads: encoding and folding 200 000 rows on one thread
-      // was the final persist's longest part (from 16 rows on, so that the batch-vs-one-event
-      // property test, whose persists hold up to ~100, covers both).
+      // Two key ranges, two rows files, two threads: encoding and folding 200 000 rows on one
+      // thread was the final persist's longest part (from 16 rows on, so that the
+      // batch-vs-one-event property test, whose persists hold up to ~100, covers both). The
+      // rows are split at a sampled median id, then each thread sorts its own part (row keys are
+      // the 16 id bytes: no strings sorted), writes its rows and then its index entries.
+      const std::size_t rows_half = split_dirty();
+      auto part = [this, last](std::size_t begin, std::size_t end, sst_out& rows, sst_out& index,
+                               std::string& value, index_part& entries) {
+        std::sort(dirty_.begin() + static_cast<std::ptrdiff_t>(begin),
+                  dirty_.begin() + static_cast<std::ptrdiff_t>(end));
+        entries.clear();
+        write_rows(rows, begin, end, value, entries, last);
+        write_index(entries, index);
+      };
       sst_out rows(*this, "rows"), rows2(*this, "rows");
-      const std::size_t rows_half = dirty_.size() >= 16 ? dirty_.size() / 2 : dirty_.size();
-      index1_.clear();
-      index2_.clear();
+      sst_out index(*this, "index"), index2(*this, "index");
       {
         std::jthread rows2_thread;
         if (rows_half < dirty_.size())
           rows2_thread = std::jthread(
-              [&] { write_rows(rows2, rows_half, dirty_.size(), value2_, index2_, last); });
-        write_rows(rows, 0, rows_half, value_, index1_, last);
-      }
-      // The index, split at the median creation position of the larger part (the two parts
-      // are random halves of the tenants, so about half of all entries fall on either side).
-      sst_out index(*this, "index"), index2(*this, "index");
-      const auto& big = index1_.items.size() >= index2_.items.size() ? index1_ : index2_;
-      const std::size_t total = index1_.items.size() + index2_.items.size();
-      const std::uint64_t all = std::numeric_limits<std::uint64_t>::max() / 2;
-      const std::uint64_t pivot = total >= 16 ? big.items[big.items.size() / 2].key / 2 : all;
-      {
-        std::jthread index2_thread;
-        if (pivot < all)
-          index2_thread = std::jthread([&] { write_index(index1_, index2_, pivot, all, index2); });
-        write_index(index1_, index2_, 0, pivot, index);
+              [&] { part(rows_half, dirty_.size(), rows2, index2, value2_, index2_); });
+        part(0, rows_half, rows, index, value_, index1_);
       }
       if (auto ec = add(tenants_->shadow->cfs[0], {&rows, &rows2}); ec) return ec;
       if (auto ec = add(tenants_->shadow->cfs[1], {&index, &index2}); ec) return ec;
@@ -888,9 +883,6 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
   const auto started = clock_type::now();
   auto names = resolve_names(options.projections);
   if (!names) return names.error();
-  auto opened = projections_db::open({options.path, options.block_cache_bytes, false});
-  if (!opened) return opened.error();
-  auto& db = **opened;
   const std::size_t batch = std::max<std::size_t>(options.batch_events, 1);
   std::unique_ptr<log_scanner> scanner;
   if (!options.eventstore_path.empty()) {
@@ -899,6 +891,17 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
     scanner = std::move(*sc);
   }
   const std::uint64_t target = scanner ? scanner->head() : store.head();
+  // The decoding starts from the log's beginning while the projections database opens and the
+  // shadow copies are set up (tens of milliseconds of file creation and syncs, with both cores
+  // otherwise idle): a replay into a fresh shadow copy starts there. One that resumes from a
+  // checkpoint drops this pipeline below (at most its first few batches were decoded).
+  // No text folding on the decoding threads: the writer folds each tenant's final profile once
+  // per persist point.
+  auto pipeline = std::make_unique<decode_pipeline>(store, scanner.get(), 0, target, batch,
+                                                    options.decode_threads, false);
+  auto opened = projections_db::open({options.path, options.block_cache_bytes, false});
+  if (!opened) return opened.error();
+  auto& db = **opened;
 
   std::vector<replay_writer::target> targets;
   for (const auto& n : *names) {
@@ -921,6 +924,11 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
   from = std::min(from, target);
   replay_summary summary;
   summary.resumed_from = from;
+  if (from != 0) {
+    pipeline.reset();
+    pipeline = std::make_unique<decode_pipeline>(store, scanner.get(), from, target, batch,
+                                                 options.decode_threads, false);
+  }
 
   replay_writer writer(db, targets, options.row_cache_bytes);
   writer.reserve(target - from);
@@ -944,11 +952,7 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
   };
 
   {
-    // No text folding on the decoding threads: the writer folds each tenant's final profile
-    // once per persist point.
-    decode_pipeline pipeline(store, scanner.get(), from, target, batch, options.decode_threads,
-                             false);
-    while (auto events = pipeline.pop()) {
+    while (auto events = pipeline->pop()) {
       auto& evs = *events;
       const std::size_t n = evs.size();
       for (std::size_t i = 0; i < n; ++i) {
@@ -965,14 +969,15 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
         since_persist = 0;
       }
       report(false);
-      pipeline.recycle(std::move(*events));
+      pipeline->recycle(std::move(*events));
       if (options.after_batch) options.after_batch(position);
       if (position >= stop_at) {
         if (auto ec = writer.persist(position); ec) return ec;
         return make_error_code(errc::closed);
       }
     }
-    if (auto ec = pipeline.error(); ec) return ec;
+    if (auto ec = pipeline->error(); ec) return ec;
+    pipeline.reset();
   }
   if (position < target) return make_error_code(errc::corruption);
   if (auto ec = writer.persist(target, /*last=*/true); ec) return ec;
