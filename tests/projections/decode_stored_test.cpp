@@ -279,6 +279,13 @@ TEST(DecodeStored, TheExactReaderLeavesOtherFormsToOnDemand) {
       {with(R"("position":9)", R"("position":-0)"), false},
       {with(R"("position":9)", R"("position":18446744073709551616)"), false},
       {with(R"("reason":"r")", "\"reason\":\"\xff\""), false},
+      // Invalid UTF-8 past the first 16 bytes of a string, a sequence cut short by the closing
+      // quote, an overlong form, and a key with a stray byte.
+      {with(R"("reason":"r")", "\"reason\":\"0123456789abcdef\xff-tail\""), false},
+      {with(R"("reason":"r")", "\"reason\":\"01234\xc3\""), false},
+      {with(R"("reason":"r")", "\"reason\":\"0123456789abcdefghij\xe2\x82\""), false},
+      {with(R"("reason":"r")", "\"reason\":\"\xc0\xaf\""), false},
+      {with(R"("reason":"r")", "\"reas\xffon\":\"r\""), false},
       {with(R"("reason":"r")", "\"reason\":\"\x01\""), false},
       {plain + " ", true},
       {" " + plain, true},
@@ -287,6 +294,17 @@ TEST(DecodeStored, TheExactReaderLeavesOtherFormsToOnDemand) {
     EXPECT_FALSE(decode_exact(f.json, d)) << f.json << " (form " << &f - &forms[0] << ")";
     EXPECT_EQ(decode_on_demand(f.json, d), f.valid) << f.json;
     EXPECT_EQ(decode_stored(f.json, false, d), f.valid) << f.json;
+  }
+  // Valid UTF-8 outside ASCII is read here, in short strings and past 16 bytes, and agrees.
+  for (const std::string text :
+       {"caf\xc3\xa9", "0123456789abcdef caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"}) {
+    const auto v = with(R"("reason":"r")", "\"reason\":\"" + text + "\"");
+    ASSERT_TRUE(decode_exact(v, d)) << v;
+    ASSERT_TRUE(std::holds_alternative<tenant_suspended>(d.event.data));
+    EXPECT_EQ(std::get<tenant_suspended>(d.event.data).reason, text);
+    decoded_event o;
+    ASSERT_TRUE(decode_on_demand(v, o));
+    EXPECT_EQ(std::get<tenant_suspended>(o.event.data).reason, text);
   }
   // The largest 64-bit position is read here, and agrees.
   const auto big = with(R"("position":9)", R"("position":18446744073709551615)");
