@@ -691,7 +691,11 @@ std::string index_text_value(const folded_text& t) {
 }
 
 void append_index_text_value(std::string& out, const tenant_profile& p) {
-  put_str(out, fold_name(p.name));
+  // The folded name into a reused per-thread buffer (no string per call for simple text).
+  thread_local std::string name;
+  name.clear();
+  if (!fold_name_into(p.name, name)) name = fold_name(p.name);
+  put_str(out, name);
   if (!p.description) {
     put_varint(out, 0);
     return;

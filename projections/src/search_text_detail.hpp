@@ -15,4 +15,9 @@ std::vector<std::string> fold_words_icu(std::string_view text);
 bool fold_words_into(std::string_view text, std::string& folded,
                      std::vector<std::string_view>& words);
 
+/// fold_name for simple text, appended to `out` (as long as the trimmed name: folding simple
+/// text keeps every character's length). False for any other text (then use fold_name), with
+/// `out` unchanged.
+bool fold_name_into(std::string_view name, std::string& out);
+
 }  // namespace tenant::projections::detail
