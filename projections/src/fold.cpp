@@ -188,7 +188,7 @@ class exact_reader {
       std::string_view k;
       const bool guessed = !g.empty() && static_cast<std::size_t>(c.end - c.p) >= g.size() + 3 &&
                            c.p[0] == '"' && c.p[g.size() + 1] == '"' &&
-                           std::memcmp(c.p + 1, g.data(), g.size()) == 0;
+                           same_bytes(c.p + 1, g.data(), g.size());
       if (guessed) {
         c.p += g.size() + 2;
       } else if (!read_string(c, k)) {
@@ -226,6 +226,28 @@ class exact_reader {
   }
 
  private:
+  // memcmp(a, b, n) == 0 for a key: n of at most 16 bytes compared as two overlapping words of
+  // 8 or 4 bytes, inline (a call to memcmp per key was ~6% of the decoding), longer ones by
+  // memcmp.
+  static bool same_bytes(const char* a, const char* b, std::size_t n) {
+    if (n >= 8 && n <= 16) {
+      std::uint64_t x0, x1, y0, y1;
+      std::memcpy(&x0, a, 8);
+      std::memcpy(&y0, b, 8);
+      std::memcpy(&x1, a + n - 8, 8);
+      std::memcpy(&y1, b + n - 8, 8);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+      std::uint32_t x0, x1, y0, y1;
+      std::memcpy(&x0, a, 4);
+      std::memcpy(&y0, b, 4);
+      std::memcpy(&x1, a + n - 4, 4);
+      std::memcpy(&y1, b + n - 4, 4);
+      return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    return std::memcmp(a, b, n) == 0;
+  }
   // A string without escapes or control characters; `out` is its text.
   static bool read_string(cursor& c, std::string_view& out) {
     if (c.p == c.end || *c.p != '"') return false;
