@@ -1,6 +1,6 @@
-// The envelope half of the codec: DESIGN.md "Event envelope". Encoded with Boost.JSON (every
-// string escaped by it), decoded with simdjson. The `data` object is produced by encode_data
-// (Boost.JSON too) and spliced in unchanged.
+// The envelope half of the codec: DESIGN.md "Event envelope". Encoded as Boost.JSON's serializer
+// writes it (every string escaped by it), decoded with simdjson. The `data` object is produced
+// by encode_data and spliced in unchanged.
 #include <simdjson.h>
 
 #include <boost/json/serialize.hpp>
@@ -17,8 +17,6 @@ simdjson::dom::parser& detail::thread_parser() {
   return parser;
 }
 
-namespace codec {
-
 namespace {
 
 // Boost.JSON's serializer escapes exactly the control characters, '"' and '\\' (UTF-8 passes
@@ -33,7 +31,9 @@ bool needs_escape(std::string_view s) {
   return false;
 }
 
-void append_json_string(std::string& out, std::string_view v) {
+}  // namespace
+
+void detail::append_json_string(std::string& out, std::string_view v) {
   if (needs_escape(v)) {
     out += boost::json::serialize(boost::json::string_view(v.data(), v.size()));
     return;
@@ -42,6 +42,12 @@ void append_json_string(std::string& out, std::string_view v) {
   out += v;
   out += '"';
 }
+
+namespace codec {
+
+namespace {
+
+using ::tenant::eventstore::detail::append_json_string;
 
 // `key` is one of the literal field names below: plain ASCII, never escaped.
 void append_key(std::string& out, std::string_view key) {

@@ -253,6 +253,32 @@ TEST(Snapshot, EmptyStateRoundTrips) {
   EXPECT_EQ(*back, none);
 }
 
+// The snapshot's bytes, as the Boost.JSON tree wrote them before the direct writer replaced it
+// (keys in this order, no whitespace, its escaping).
+TEST(Snapshot, BytesMatchTheGoldenForm) {
+  EXPECT_EQ(
+      codec::encode_state(rich_state()),
+      R"({"format":1,"id":"tn_0194c3a2-7f00-7000-8000-00000000a11c","version":13,"status":"active)"
+      R"(","profile":{"name":"Acme Corp","admin_email":null,"domain":null,"settings":{"timezone":)"
+      R"(null,"locale":"de-DE","max_seats":10},"address":null,"city":null,"country_code":null,"co)"
+      R"(untry_name":"","post_code":null,"description":null,"group_id":"0","group_name":""},"subs)"
+      R"(cription":{"plan":"starter","status":"cancelled","trial_ends_at":"2026-01-29T09:30:00.12)"
+      R"(3Z","cancelled_at":"2026-01-15T10:30:00.123Z"},"created_at":"2026-01-15T09:31:00.123Z",")"
+      R"(updated_at":"2026-01-15T11:30:00.123Z","created_by":"auth0|user-1","user_status":2,"susp)"
+      R"(ension_reason":"","default_location_id":"loc_0194c3a2","provisioned":true,"consecutive_p)"
+      R"(ayment_failures":0,"seen_payment_ids":["pay_123","pay_124","pay_999"]})");
+  EXPECT_EQ(
+      codec::encode_state(d::tenant_state{}),
+      R"({"format":1,"id":"","version":0,"status":"none","profile":{"name":"","admin_email":null,)"
+      R"("domain":null,"settings":{"timezone":null,"locale":null,"max_seats":null},"address":null)"
+      R"(,"city":null,"country_code":null,"country_name":"","post_code":null,"description":null,")"
+      R"(group_id":"0","group_name":""},"subscription":{"plan":"starter","status":"trialing","tri)"
+      R"(al_ends_at":"1970-01-01T00:00:00.000Z","cancelled_at":null},"created_at":"1970-01-01T00:)"
+      R"(00:00.000Z","updated_at":"1970-01-01T00:00:00.000Z","created_by":"","user_status":null,")"
+      R"(suspension_reason":"","default_location_id":"","provisioned":false,"consecutive_payment_)"
+      R"(failures":0,"seen_payment_ids":[]})");
+}
+
 TEST(Snapshot, OtherFormatsAndWrongTypesAreRefused) {
   const auto good = codec::encode_state(rich_state());
   const auto replace = [&](const std::string& from, const std::string& to) {
