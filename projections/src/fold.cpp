@@ -696,6 +696,12 @@ bool decode_stored(std::string_view envelope, bool fold, decoded_event& d) {
   return true;
 }
 
+std::error_code decode_recorded(const eventstore::recorded_event& r, bool fold, decoded_event& d) {
+  if (decode_stored(r.envelope_json, fold, d) && d.position == r.position) return {};
+  d = decoded_event();
+  return decode_into(r, fold, d);
+}
+
 std::string index_bucket_value(const uuid16& id, tenant_status s, plan_tier p) {
   std::string v(as_view(id));
   v.push_back(static_cast<char>(s));

@@ -58,6 +58,10 @@ std::error_code decode_into(const eventstore::recorded_event& r, bool fold, deco
 /// no escapes, plain integers) and gives up on anything else; decode_on_demand (simdjson
 /// On-Demand) reads any valid JSON. decode_stored tries them in that order.
 bool decode_stored(std::string_view envelope, bool fold, decoded_event& out);
+/// A recorded event as decode_into decodes it, read the fast way: decode_stored on its stored
+/// envelope, decode_into for what that does not take. The live projector's and the replay's
+/// decoding.
+std::error_code decode_recorded(const eventstore::recorded_event& r, bool fold, decoded_event& out);
 bool decode_exact(std::string_view envelope, decoded_event& out);
 bool decode_on_demand(std::string_view envelope, decoded_event& out);
 

@@ -228,13 +228,12 @@ result<std::vector<decoded_event>> read_model_impl::decode_all(
   std::vector<decoded_event> out;
   out.reserve(events.size());
   for (const auto& r : events) {
-    auto d = decode(r, false);
-    if (!d) {
+    // In place when the envelope is in the encoder's form (decode_stored), else the codec.
+    if (auto ec = decode_recorded(r, false, out.emplace_back()); ec) {
       set_error("tenants", "the event at position " + std::to_string(r.position) + " (" + r.type +
                                ") does not decode; the projection waits");
-      return d.error();
+      return ec;
     }
-    out.push_back(std::move(*d));
   }
   return out;
 }

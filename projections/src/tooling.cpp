@@ -164,11 +164,7 @@ class decode_pipeline {
           }
           // The same decoder as the direct scan (so the property tests over memory stores
           // cover it), the codec for what it does not take.
-          auto& d = out.emplace_back();
-          if (!decode_stored(r.envelope_json, fold_, d) || d.position != r.position) {
-            d = decoded_event();
-            if ((ec = decode_into(r, fold_, d))) break;
-          }
+          if ((ec = decode_recorded(r, fold_, out.emplace_back()))) break;
           ++next;
         }
       }
