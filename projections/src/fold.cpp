@@ -33,6 +33,7 @@ std::error_code decode_into(const eventstore::recorded_event& r, bool fold, deco
   auto ev = codec::decode_event(r);
   if (!ev) return make_error_code(errc::corruption);
   d.position = r.position;
+  d.version = r.version;
   d.tenant = tenant_key(r.stream_id);
   d.event = std::move(*ev);
   d.text.reset();
@@ -609,8 +610,9 @@ bool d_envelope(typename R::object& root, decoded_event& d) {
       "event_id", "type",     "schema_version", "stream_id", "tenant_id",
       "version",  "position", "occurred_at",    "data",      "metadata"};
   std::optional<event_type> type;
-  std::uint64_t schema = 0, version = 0;
+  std::uint64_t schema = 0;
   d.position = 0;
+  d.version = 0;
   d.tenant.reset();
   d.text.reset();
   // Every key once; `metadata` may be absent.
@@ -634,7 +636,7 @@ bool d_envelope(typename R::object& root, decoded_event& d) {
         if (!R::string(v, s)) return false;
         break;
       case 5:
-        if (!R::uint64(v, version) || version == 0) return false;
+        if (!R::uint64(v, d.version) || d.version == 0) return false;
         break;
       case 6:
         if (!R::uint64(v, d.position) || d.position == 0) return false;
@@ -769,7 +771,11 @@ std::error_code tenants_fold::apply(const decoded_event& e) {
   if (!e.tenant) return {};  // not a tenant stream (an API user's stream)
   auto it = touched_.find(*e.tenant);
   if (it == touched_.end()) {
-    auto before = load_(*e.tenant);
+    // A stream's first event (version 1) has no row before it: rows are written only by the
+    // events of their own stream, folded in order. No read (a create's row lookup missed the
+    // cache and searched RocksDB for nothing).
+    result<std::optional<tenant_view>> before = std::optional<tenant_view>();
+    if (e.version != 1) before = load_(*e.tenant);
     if (!before) return before.error();
     work w;
     if (*before) w.now = **before;

@@ -34,6 +34,7 @@ folded_text fold_text(const domain::tenant_profile& p);
 /// An event ready to fold.
 struct decoded_event {
   std::uint64_t position = 0;
+  std::uint64_t version = 0;     ///< the stream version (1: the stream's first event)
   std::optional<uuid16> tenant;  ///< set for tenant streams ("tn_" + UUID)
   domain::event event;
   std::optional<folded_text> text;  ///< pre-folded for TenantCreated/TenantUpdated, if asked
