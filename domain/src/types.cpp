@@ -50,6 +50,29 @@ std::string format_time(clock_time t) {
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<milliseconds> hms{t - day};
+  const int year = static_cast<int>(ymd.year());
+  if (year >= 0 && year <= 9999) {
+    // Every digit written in place: snprintf took ~3 500 instructions per call, three calls per
+    // tenant create (both events' occurred_at and the trial end).
+    char b[24] = {'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', 'T', '0',
+                  '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', 'Z'};
+    auto two = [&](int at, unsigned v) {
+      b[at] = static_cast<char>('0' + v / 10);
+      b[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    const auto y = static_cast<unsigned>(year);
+    two(0, y / 100);
+    two(2, y % 100);
+    two(5, static_cast<unsigned>(ymd.month()));
+    two(8, static_cast<unsigned>(ymd.day()));
+    two(11, static_cast<unsigned>(hms.hours().count()));
+    two(14, static_cast<unsigned>(hms.minutes().count()));
+    two(17, static_cast<unsigned>(hms.seconds().count()));
+    const auto ms = static_cast<unsigned>(hms.subseconds().count());
+    b[20] = static_cast<char>('0' + ms / 100);
+    two(21, ms % 100);
+    return std::string(b, sizeof b);
+  }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
                 static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <cstdio>
 #include <random>
 
 namespace tenant::domain {
@@ -13,6 +14,35 @@ using namespace std::chrono;
 TEST(TimeFormat, FormatsUtcWithMilliseconds) {
   const clock_time t = sys_days{2026y / 1 / 15} + 9h + 30min + 123ms;
   EXPECT_EQ(format_time(t), "2026-01-15T09:30:00.123Z");
+}
+
+// format_time writes its digits in place for years 0 to 9999 (snprintf beyond): the same text as
+// the printf form, over times from year 0 to past 9999 and before 1970.
+TEST(TimeFormat, DigitsInPlaceEqualThePrintfForm) {
+  auto printf_form = [](clock_time t) {
+    const auto day = floor<days>(t);
+    const year_month_day ymd{day};
+    const hh_mm_ss<milliseconds> hms{t - day};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                  static_cast<int>(hms.subseconds().count()));
+    return std::string(buf);
+  };
+  std::mt19937_64 rng(9);
+  const std::int64_t year_ms = 31'556'952'000;                          // a Gregorian year
+  const std::int64_t from = -1'971 * year_ms, span = 10'100 * year_ms;  // year -1 to ~10 130
+  for (int i = 0; i < 100'000; ++i) {
+    const auto t = clock_time(
+        milliseconds(from + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(span))));
+    ASSERT_EQ(format_time(t), printf_form(t));
+  }
+  for (const clock_time t :
+       {clock_time{}, clock_time(milliseconds(-1)), clock_time(sys_days{0y / 1 / 1}),
+        clock_time(sys_days{9999y / 12 / 31} + 86'399'999ms), clock_time(sys_days{10000y / 1 / 1})})
+    EXPECT_EQ(format_time(t), printf_form(t));
 }
 
 TEST(TimeFormat, ParsesOffsetsAndFractions) {
