@@ -3,6 +3,8 @@
 // change of the encoding; review the diff, it is the wire contract.
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <cstdlib>
 #include <set>
 
@@ -104,6 +106,23 @@ TEST(RoundTrip, EscapesAreBoostJsonsOwn) {
   const auto json = codec::encode_data(
       d::tenant_suspended{"quote\" backslash\\ nl\n nul" + std::string(1, '\0')});
   EXPECT_EQ(json, R"({"reason":"quote\" backslash\\ nl\n nul\u0000"})");
+}
+
+// Every ASCII byte at every offset of a string longer than the 16-byte blocks the escape check
+// scans: the encoded string is what Boost.JSON's serializer writes for it.
+TEST(RoundTrip, EveryAsciiByteAtEveryOffsetIsEscapedAsBoostJsonDoes) {
+  for (int c = 0; c < 0x80; ++c) {
+    for (std::size_t at = 0; at < 40; ++at) {
+      std::string text(40, 'a');
+      text[at] = static_cast<char>(c);
+      const auto json = codec::encode_data(d::tenant_suspended{text});
+      EXPECT_EQ(json,
+                "{\"reason\":" +
+                    boost::json::serialize(boost::json::string_view(text.data(), text.size())) +
+                    "}")
+          << "byte " << c << " at " << at;
+    }
+  }
 }
 
 // ---- strict decoding ----
