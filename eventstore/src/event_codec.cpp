@@ -112,14 +112,9 @@ class json_out {
     out_ += "\":";
     return *this;
   }
-  // A string, ill-formed UTF-8 replaced first (utf8_safe).
   json_out& str(std::string_view k, std::string_view v) {
     key(k);
-    if (simdjson::validate_utf8(v.data(), v.size())) {  // the usual case: no copy
-      append_json_string(out_, v);
-    } else {
-      append_json_string(out_, utf8_safe(v));
-    }
+    string(v);
     return *this;
   }
   // An enum's name: plain ASCII, never escaped.
@@ -166,17 +161,22 @@ class json_out {
     for (const auto& x : v) {
       if (!first) out_ += ',';
       first = false;
-      if (simdjson::validate_utf8(x.data(), x.size())) {
-        append_json_string(out_, x);
-      } else {
-        append_json_string(out_, utf8_safe(x));
-      }
+      string(x);
     }
     out_ += ']';
     return *this;
   }
 
  private:
+  // A string value, ill-formed UTF-8 replaced first (utf8_safe).
+  void string(std::string_view v) {
+    if (simdjson::validate_utf8(v.data(), v.size())) {  // the usual case: no copy
+      append_json_string(out_, v);
+    } else {
+      append_json_string(out_, utf8_safe(v));
+    }
+  }
+
   std::string& out_;
   bool first_ = true;
 };
