@@ -95,6 +95,7 @@ class provisioning_impl final : public provisioning_manager {
   struct job {
     domain::tenant_id tenant;
     std::string created_event_id;
+    std::string location_id;  // default_location_id(created_event_id), derived once
     bool done = false;
   };
 
@@ -128,7 +129,7 @@ class provisioning_impl final : public provisioning_manager {
       for (std::size_t i = 0; i < jobs.size(); ++i) {
         if (jobs[i].done) continue;
         const auto& j = jobs[i];
-        issuer_(j.tenant, domain::mark_provisioned{default_location_id(j.created_event_id)},
+        issuer_(j.tenant, domain::mark_provisioned{j.location_id},
                 provisioning_seed(j.created_event_id), [shared, i](std::error_code ec) {
                   std::lock_guard lk(shared->mu);
                   shared->results.emplace_back(i, ec);
@@ -191,7 +192,7 @@ class provisioning_impl final : public provisioning_manager {
         if (!tenant || !key) continue;
         location l{default_location_id(r.event_id), *tenant, "Default", r.occurred_at};
         wb.Put(model_.db().locations(), as_view(*key), encode_location(l));
-        jobs.push_back({*tenant, r.event_id, false});
+        jobs.push_back({*tenant, r.event_id, std::move(l.id), false});
       }
       if (!jobs.empty()) {
         rocksdb::WriteOptions wo;
