@@ -3,16 +3,13 @@
 // by encode_data and spliced in unchanged.
 #include <simdjson.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <charconv>
 
 #include "json_parser.hpp"
 #include "tenant/eventstore/codec.hpp"
+#include "tenant/eventstore/json_scan.hpp"
 
 namespace tenant::eventstore {
 
@@ -28,26 +25,7 @@ namespace {
 // serialize() produces, without the temporary string serialize() allocates per field (this runs
 // for ~12 fields of every appended event, on the append pipeline's single writer thread).
 bool needs_escape(std::string_view s) {
-  const char* p = s.data();
-  const char* const end = p + s.size();
-#if defined(__SSE2__)
-  // 16 bytes at a time: a quote, a backslash, or a byte below 0x20 (unsigned, as a signed
-  // compare of both sides shifted by 0x80). Every field of every appended event passes here.
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20), bias = _mm_set1_epi8(static_cast<char>(0x80));
-  for (; end - p >= 16; p += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i control = _mm_cmplt_epi8(_mm_xor_si128(x, bias), _mm_xor_si128(space, bias));
-    if (_mm_movemask_epi8(_mm_or_si128(
-            _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)), control)) != 0)
-      return true;
-  }
-#endif
-  for (; p < end; ++p) {
-    const auto c = static_cast<unsigned char>(*p);
-    if (c < 0x20 || c == '"' || c == '\\') return true;
-  }
-  return false;
+  return codec::find_json_special(s.data(), s.data() + s.size()) != s.data() + s.size();
 }
 
 }  // namespace

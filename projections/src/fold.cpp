@@ -2,10 +2,6 @@
 
 #include <simdjson.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -16,6 +12,7 @@
 #include "search_text_detail.hpp"
 #include "tenant/domain/tenant.hpp"
 #include "tenant/eventstore/codec.hpp"
+#include "tenant/eventstore/json_scan.hpp"
 #include "tenant/projections/search_text.hpp"
 #include "tenant_index.hpp"
 
@@ -253,26 +250,7 @@ class exact_reader {
   static bool read_string(cursor& c, std::string_view& out) {
     if (c.p == c.end || *c.p != '"') return false;
     const char* s = ++c.p;
-    const char* q = s;
-#if defined(__SSE2__)
-    // 16 bytes at a time while they fit: the first quote, backslash or control character.
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20), bias = _mm_set1_epi8(static_cast<char>(0x80));
-    for (; c.end - q >= 16; q += 16) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-      // Unsigned x < 0x20, as a signed compare of both sides shifted by 0x80.
-      const __m128i control = _mm_cmplt_epi8(_mm_xor_si128(x, bias), _mm_xor_si128(space, bias));
-      const int m = _mm_movemask_epi8(_mm_or_si128(
-          _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)), control));
-      if (m != 0) {
-        q += __builtin_ctz(static_cast<unsigned>(m));
-        return close_string(c, s, q, out);
-      }
-    }
-#endif
-    while (q < c.end && *q != '"' && *q != '\\' && static_cast<unsigned char>(*q) >= 0x20)
-      ++q;
-    return close_string(c, s, q, out);
+    return close_string(c, s, codec::find_json_special(s, c.end), out);
   }
   static bool close_string(cursor& c, const char* s, const char* q, std::string_view& out) {
     if (q == c.end || *q != '"') return false;  // an escape, a control character or the end

@@ -893,8 +893,11 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
   // checkpoint drops this pipeline below (at most its first few batches were decoded).
   // No text folding on the decoding threads: the writer folds each tenant's final profile once
   // per persist point.
-  auto pipeline = std::make_unique<decode_pipeline>(store, scanner.get(), 0, target, batch,
-                                                    options.decode_threads, false);
+  auto decode_from = [&](std::uint64_t from) {
+    return std::make_unique<decode_pipeline>(store, scanner.get(), from, target, batch,
+                                             options.decode_threads, false);
+  };
+  auto pipeline = decode_from(0);
   auto opened = projections_db::open({options.path, options.block_cache_bytes, false});
   if (!opened) return opened.error();
   auto& db = **opened;
@@ -921,9 +924,8 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
   replay_summary summary;
   summary.resumed_from = from;
   if (from != 0) {
-    pipeline.reset();
-    pipeline = std::make_unique<decode_pipeline>(store, scanner.get(), from, target, batch,
-                                                 options.decode_threads, false);
+    pipeline.reset();  // its threads stop before the next pipeline's start
+    pipeline = decode_from(from);
   }
 
   replay_writer writer(db, targets, options.row_cache_bytes);
@@ -947,34 +949,32 @@ result<replay_summary> run_replay(eventstore::event_store& store, const replay_o
     options.progress(p);
   };
 
-  {
-    while (auto events = pipeline->pop()) {
-      auto& evs = *events;
-      const std::size_t n = evs.size();
-      for (std::size_t i = 0; i < n; ++i) {
-        if (i + 16 < n) writer.prefetch_entry(evs[i + 16]);
-        if (i + 8 < n) writer.prefetch_row(evs[i + 8]);
-        if (auto ec = writer.apply(evs[i]); ec) return ec;
-      }
-      position = events->back().position;
-      since_persist += events->size();
-      // Not at the log's end: the final persist below writes it (and frees the rows).
-      if ((since_persist >= options.persist_every_events || writer.over_budget()) &&
-          position < target) {
-        if (auto ec = writer.persist(position); ec) return ec;
-        since_persist = 0;
-      }
-      report(false);
-      pipeline->recycle(std::move(*events));
-      if (options.after_batch) options.after_batch(position);
-      if (position >= stop_at) {
-        if (auto ec = writer.persist(position); ec) return ec;
-        return make_error_code(errc::closed);
-      }
+  while (auto events = pipeline->pop()) {
+    auto& evs = *events;
+    const std::size_t n = evs.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + 16 < n) writer.prefetch_entry(evs[i + 16]);
+      if (i + 8 < n) writer.prefetch_row(evs[i + 8]);
+      if (auto ec = writer.apply(evs[i]); ec) return ec;
     }
-    if (auto ec = pipeline->error(); ec) return ec;
-    pipeline.reset();
+    position = events->back().position;
+    since_persist += events->size();
+    // Not at the log's end: the final persist below writes it (and frees the rows).
+    if ((since_persist >= options.persist_every_events || writer.over_budget()) &&
+        position < target) {
+      if (auto ec = writer.persist(position); ec) return ec;
+      since_persist = 0;
+    }
+    report(false);
+    pipeline->recycle(std::move(*events));
+    if (options.after_batch) options.after_batch(position);
+    if (position >= stop_at) {
+      if (auto ec = writer.persist(position); ec) return ec;
+      return make_error_code(errc::closed);
+    }
   }
+  if (auto ec = pipeline->error(); ec) return ec;
+  pipeline.reset();
   if (position < target) return make_error_code(errc::corruption);
   if (auto ec = writer.persist(target, /*last=*/true); ec) return ec;
   if (auto ec = writer.while_freeing_rows([&]() -> std::error_code {
