@@ -4,6 +4,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
@@ -31,6 +32,11 @@ rocksdb::CompressionType best_compression() {
   return rocksdb::kNoCompression;
 }
 
+const std::shared_ptr<rocksdb::MemTableRepFactory>& memtable_factory() {
+  static const auto f = make_memtable_factory();
+  return f;
+}
+
 rocksdb::ColumnFamilyOptions cf_options(column c, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
@@ -45,14 +51,9 @@ rocksdb::ColumnFamilyOptions cf_options(column c, const std::shared_ptr<rocksdb:
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.compression = best_compression();
   o.bottommost_compression = o.compression;
-  // Keys that arrive in order (positions) or nearly so (UUIDv7 event ids, time-ordered; a new
-  // tenant's stream id, so its stream index entries and head) are inserted into the memtable
-  // from the last insert's place in the skip list instead of from its top: one hint for the
-  // whole family (a zero-length prefix). Only the pipeline's
-  // single writer inserts into these families, so the hint is never bypassed by a
-  // concurrent memtable write.
-  if (c == cf_events || c == cf_event_ids || c == cf_stream_index || c == cf_streams)
-    o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+  // Keys that arrive in order (positions, UUIDv7 event ids, a new tenant's stream entries) are
+  // linked after the last insert without a search: the memtable keeps that place itself.
+  o.memtable_factory = memtable_factory();
   if (c == cf_events) {
     o.write_buffer_size = 64u << 20;
     o.target_file_size_base = 64u << 20;
@@ -69,6 +70,9 @@ result<std::unique_ptr<open_db>> open_layout(const rocksdb_open_options& oo) {
   dbo.create_if_missing = !oo.read_only;
   dbo.create_missing_column_families = !oo.read_only;
   dbo.max_background_jobs = 2;
+  // One writer at a time inserts into the memtables (make_memtable_factory); the pipeline's
+  // writer is the only frequent one anyway.
+  dbo.allow_concurrent_memtable_write = false;
   dbo.max_total_wal_size = 256u << 20;
   // Crash recovery keeps every complete WAL record and drops a torn tail: a batch is all or
   // nothing.

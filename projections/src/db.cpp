@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -51,9 +52,9 @@ rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& c
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.write_buffer_size = 32u << 20;
   // Rows (UUIDv7 tenant ids) and index entries (creation positions) of new tenants arrive
-  // nearly in key order: insert from the last insert's place (see the event store's layout).
-  // RocksDB ignores the hint for a write group inserted concurrently.
-  o.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
+  // nearly in key order: the memtable links them after its last insert without a search.
+  static const auto memtables = tenant::eventstore::make_memtable_factory();
+  o.memtable_factory = memtables;
   return o;
 }
 
@@ -96,6 +97,7 @@ result<std::unique_ptr<projections_db>> projections_db::open(const db_options& o
   dbo.atomic_flush = true;
   dbo.db_write_buffer_size = 128u << 20;  // memtables of every column family together
   dbo.max_background_jobs = 2;
+  dbo.allow_concurrent_memtable_write = false;  // see make_memtable_factory
   // No LOG file in the data directory: on a full disk it would abort the process (see
   // tenant/eventstore/rocksdb_logger.hpp).
   dbo.info_log = tenant::eventstore::make_rocksdb_logger("projections");

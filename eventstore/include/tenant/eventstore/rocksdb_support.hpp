@@ -10,6 +10,7 @@
 namespace rocksdb {
 class EventListener;
 class FileSystem;
+class MemTableRepFactory;
 class Status;
 }  // namespace rocksdb
 
@@ -20,6 +21,17 @@ namespace tenant::eventstore {
 /// RocksDB's own attempts race with it, and a failed automatic attempt on a disk that is still
 /// full escalates the error to one Resume() can no longer clear.
 std::shared_ptr<rocksdb::EventListener> make_manual_recovery_listener();
+
+/// The memtable of every column family of tenantd's databases (memtable_rep.cpp): a skip list
+/// ordered by bytewise user key with one writer and lock-free readers. Debian's RocksDB 7.8 is
+/// built with its asserts on, which triple the key comparisons of RocksDB's own skip list.
+/// Requires DBOptions::allow_concurrent_memtable_write = false and the bytewise comparator.
+/// `paranoid` (tests) checks every comparison against RocksDB's comparator and aborts on a
+/// difference. With another RocksDB version than 7.8 this is RocksDB's skip list.
+std::shared_ptr<rocksdb::MemTableRepFactory> make_memtable_factory(bool paranoid = false);
+
+/// Whether make_memtable_factory gives tenantd's skip list (RocksDB 7.8) or RocksDB's own.
+bool own_memtable();
 
 /// The test hook of write_fault as a file system (over the default one): while
 /// `fault->fail_writes` is true every file creation, append and sync fails with NoSpace, while
