@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "routes_support.hpp"
@@ -115,6 +116,26 @@ TEST(RoutesTenant, GetRightAfterACommandSeesItWithoutAnyHint) {
     EXPECT_EQ(g.header("ETag"), u.header("ETag"));
     EXPECT_EQ(g.obj().at("version").as_int64(), 2 + i);
   }
+}
+
+TEST(RoutesTenant, NewTenantIdsAreDistinctVersion7UuidsAcrossRandomRefills) {
+  // Each id takes 10 random bytes from a per-thread 4 KiB draw of the CSPRNG: 450 creates
+  // cross a refill. Ids are "tn_" + a UUID v7: the version nibble, the variant bits, and no
+  // two random parts equal.
+  api_fixture f;
+  std::set<std::string> ids;
+  std::set<std::string> random_parts;
+  for (int i = 0; i < 450; ++i) {
+    const auto id = f.create("Company " + std::to_string(i));
+    ASSERT_EQ(id.size(), 39u) << id;
+    EXPECT_EQ(id.substr(0, 3), "tn_");
+    EXPECT_EQ(id[3 + 14], '7') << id;
+    EXPECT_NE(std::string("89ab").find(id[3 + 19]), std::string::npos) << id;
+    ids.insert(id);
+    random_parts.insert(id.substr(3 + 15, 3) + id.substr(3 + 20));  // after the timestamp
+  }
+  EXPECT_EQ(ids.size(), 450u);
+  EXPECT_EQ(random_parts.size(), 450u);
 }
 
 TEST(RoutesTenant, UnknownAndMalformedIdsAreTenantNotFound) {
