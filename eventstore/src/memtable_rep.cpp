@@ -90,15 +90,24 @@ inline int compare_keys(const Slice& a, const Slice& b) {
   return an > bn ? -1 : 1;
 }
 
-/// A node: its height, its links (level 0 first), then the entry.
+/// A node, laid out as RocksDB's InlineSkipList does: its links, level i at link(i) (the higher
+/// levels lie below level 0 in memory), then the entry right after link 0. Until the node is
+/// linked in, link 0 holds its height.
 struct node {
-  std::uint32_t height;
-  std::uint32_t unused;
+  std::atomic<node*> level0;
 
-  std::atomic<node*>* links() { return reinterpret_cast<std::atomic<node*>*>(this + 1); }
-  node* next(int i) { return links()[i].load(std::memory_order_acquire); }
-  const char* entry() { return reinterpret_cast<const char*>(links() + height); }
+  std::atomic<node*>& link(int i) { return (&level0)[-i]; }
+  node* next(int i) { return link(i).load(std::memory_order_acquire); }
+  const char* entry() { return reinterpret_cast<const char*>(this + 1); }
   Slice key() { return decode_entry(entry()); }
+  void stash_height(int h) {
+    level0.store(reinterpret_cast<node*>(static_cast<std::uintptr_t>(h)),
+                 std::memory_order_relaxed);
+  }
+  int stashed_height() {
+    return static_cast<int>(
+        reinterpret_cast<std::uintptr_t>(level0.load(std::memory_order_relaxed)));
+  }
 };
 
 class skip_list_rep final : public MemTableRep {
@@ -106,6 +115,7 @@ class skip_list_rep final : public MemTableRep {
   skip_list_rep(const KeyComparator& cmp, rocksdb::Allocator* allocator, bool paranoid)
       : MemTableRep(allocator), cmp_(cmp), paranoid_(paranoid) {
     head_ = make_node(max_levels, 0);
+    head_->level0.store(nullptr, std::memory_order_relaxed);
     for (auto& p : splice_)
       p = head_;
   }
@@ -184,11 +194,12 @@ class skip_list_rep final : public MemTableRep {
 
  private:
   node* make_node(int height, std::size_t entry_len) {
-    const std::size_t bytes = sizeof(node) + sizeof(std::atomic<node*>) * height + entry_len;
-    char* mem = allocator_->AllocateAligned(bytes);
-    auto* n = new (mem) node{static_cast<std::uint32_t>(height), 0};
-    for (int i = 0; i < height; ++i)
-      new (&n->links()[i]) std::atomic<node*>(nullptr);
+    const std::size_t links = sizeof(std::atomic<node*>) * static_cast<std::size_t>(height);
+    char* mem = allocator_->AllocateAligned(links + entry_len);
+    auto* n = new (mem + links - sizeof(std::atomic<node*>)) node{};
+    for (int i = 1; i < height; ++i)
+      new (&n->link(i)) std::atomic<node*>(nullptr);
+    n->stash_height(height);
     return n;
   }
 
@@ -257,7 +268,7 @@ class skip_list_rep final : public MemTableRep {
       const int c = compare(last_->key(), k);
       if (c == 0) return false;
       if (c < 0) {
-        node* after = last_->links()[0].load(std::memory_order_relaxed);
+        node* after = last_->link(0).load(std::memory_order_relaxed);
         const int d = after == nullptr ? -1 : compare(k, after->key());
         if (d == 0) return false;
         if (d < 0) {
@@ -272,7 +283,7 @@ class skip_list_rep final : public MemTableRep {
       node* known_bigger = nullptr;
       for (int level = levels - 1; level >= 0; --level) {
         for (;;) {
-          node* n = at->links()[level].load(std::memory_order_relaxed);
+          node* n = at->link(level).load(std::memory_order_relaxed);
           if (n == nullptr || n == known_bigger) {
             known_bigger = n;
             break;
@@ -288,7 +299,7 @@ class skip_list_rep final : public MemTableRep {
         prev[level] = at;
       }
     }
-    const int h = static_cast<int>(x->height);
+    const int h = x->stashed_height();
     if (h > levels) {
       for (int i = levels; i < h; ++i)
         prev[i] = head_;
@@ -296,9 +307,8 @@ class skip_list_rep final : public MemTableRep {
       max_height_.store(h, std::memory_order_relaxed);
     }
     for (int i = 0; i < h; ++i) {
-      x->links()[i].store(prev[i]->links()[i].load(std::memory_order_relaxed),
-                          std::memory_order_relaxed);
-      prev[i]->links()[i].store(x, std::memory_order_release);  // publishes the entry too
+      x->link(i).store(prev[i]->link(i).load(std::memory_order_relaxed), std::memory_order_relaxed);
+      prev[i]->link(i).store(x, std::memory_order_release);  // publishes the entry too
     }
     const int now = h > levels ? h : levels;
     for (int i = 0; i < now; ++i)
