@@ -235,6 +235,17 @@ TEST_F(MemtableRep, ReadersSeeASortedListWhileOneThreadWrites) {
         last = it->key().ToString();
       }
       if (seen < known) failed = true;  // an acknowledged key is missing from the scan
+      // Backwards from a random acknowledged key: strictly decreasing, down to the first key.
+      if (known > 0) {
+        const auto from = key(static_cast<int>(rng() % static_cast<unsigned>(known)));
+        it->SeekForPrev(from);
+        if (!it->Valid() || it->key().ToString() != from) failed = true;
+        std::string above = from;
+        for (int steps = 0; it->Valid() && steps < 200; it->Prev(), ++steps) {
+          if (steps > 0 && !(it->key().ToString() < above)) failed = true;
+          above = it->key().ToString();
+        }
+      }
     }
   };
   std::thread r1(reader, 1u);
