@@ -93,12 +93,16 @@ class MemtableRep : public ::testing::Test {
       it->Seek(t);
       const auto ge = model.lower_bound(t);
       ASSERT_EQ(it->Valid(), ge != model.end()) << "Seek " << testing::PrintToString(t);
-      if (ge != model.end()) EXPECT_EQ(it->key().ToString(), ge->first);
+      if (ge != model.end()) {
+        EXPECT_EQ(it->key().ToString(), ge->first);
+      }
       it->SeekForPrev(t);
       auto le = model.upper_bound(t);
       const bool any = le != model.begin();
       ASSERT_EQ(it->Valid(), any) << "SeekForPrev " << testing::PrintToString(t);
-      if (any) EXPECT_EQ(it->key().ToString(), std::prev(le)->first);
+      if (any) {
+        EXPECT_EQ(it->key().ToString(), std::prev(le)->first);
+      }
     }
   }
 
