@@ -228,20 +228,34 @@ class skip_list_rep final : public MemTableRep {
   int height() const { return max_height_.load(std::memory_order_relaxed); }
 
   /// The last node whose key is < k (head_ when there is none) and the first whose key is >= k
-  /// (null when there is none).
-  std::pair<node*, node*> bracket(const Slice& k) const {
+  /// (null when there is none). With `prev`, also the last node before k at every level; with
+  /// `equal`, whether that first node's key is k.
+  std::pair<node*, node*> bracket(const Slice& k, node** prev = nullptr,
+                                  bool* equal = nullptr) const {
     node* x = head_;
     node* known_bigger = nullptr;  // compared at a higher level already
+    bool same = false;             // known_bigger's key is k
     for (int level = height() - 1;; --level) {
       for (;;) {
         node* n = x->next(level);
-        if (n == nullptr || n == known_bigger || compare(n->key(), k) >= 0) {
+        if (n == nullptr || n == known_bigger) {
           known_bigger = n;
+          same = same && n != nullptr;
+          break;
+        }
+        const int c = compare(n->key(), k);
+        if (c >= 0) {
+          known_bigger = n;
+          same = c == 0;
           break;
         }
         x = n;
       }
-      if (level == 0) return {x, known_bigger};
+      if (prev) prev[level] = x;
+      if (level == 0) {
+        if (equal) *equal = same;
+        return {x, known_bigger};
+      }
     }
   }
   node* greater_or_equal(const Slice& k) const { return bracket(k).second; }
@@ -279,25 +293,9 @@ class skip_list_rep final : public MemTableRep {
       }
     }
     if (!placed) {
-      node* at = head_;
-      node* known_bigger = nullptr;
-      for (int level = levels - 1; level >= 0; --level) {
-        for (;;) {
-          node* n = at->link(level).load(std::memory_order_relaxed);
-          if (n == nullptr || n == known_bigger) {
-            known_bigger = n;
-            break;
-          }
-          const int c = compare(n->key(), k);
-          if (c == 0) return false;
-          if (c > 0) {
-            known_bigger = n;
-            break;
-          }
-          at = n;
-        }
-        prev[level] = at;
-      }
+      bool duplicate = false;
+      bracket(k, prev, &duplicate);
+      if (duplicate) return false;
     }
     const int h = x->stashed_height();
     if (h > levels) {
@@ -368,10 +366,13 @@ class skip_list_factory final : public rocksdb::MemTableRepFactory {
 
 std::shared_ptr<rocksdb::MemTableRepFactory> make_memtable_factory(bool paranoid) {
 #ifdef TENANT_OWN_MEMTABLE
-  return std::make_shared<skip_list_factory>(paranoid);
+  // One factory serves every column family of every database (it holds no state of its own).
+  static const auto shared = std::make_shared<skip_list_factory>(false);
+  return paranoid ? std::make_shared<skip_list_factory>(true) : shared;
 #else
   (void)paranoid;
-  return std::make_shared<rocksdb::SkipListFactory>();
+  static const auto shared = std::make_shared<rocksdb::SkipListFactory>();
+  return shared;
 #endif
 }
 

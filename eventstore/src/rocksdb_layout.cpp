@@ -32,11 +32,6 @@ rocksdb::CompressionType best_compression() {
   return rocksdb::kNoCompression;
 }
 
-const std::shared_ptr<rocksdb::MemTableRepFactory>& memtable_factory() {
-  static const auto f = make_memtable_factory();
-  return f;
-}
-
 rocksdb::ColumnFamilyOptions cf_options(column c, const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
   rocksdb::BlockBasedTableOptions t;
@@ -53,7 +48,7 @@ rocksdb::ColumnFamilyOptions cf_options(column c, const std::shared_ptr<rocksdb:
   o.bottommost_compression = o.compression;
   // Keys that arrive in order (positions, UUIDv7 event ids, a new tenant's stream entries) are
   // linked after the last insert without a search: the memtable keeps that place itself.
-  o.memtable_factory = memtable_factory();
+  o.memtable_factory = make_memtable_factory();
   if (c == cf_events) {
     o.write_buffer_size = 64u << 20;
     o.target_file_size_base = 64u << 20;

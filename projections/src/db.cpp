@@ -53,8 +53,7 @@ rocksdb::ColumnFamilyOptions cf_options(const std::shared_ptr<rocksdb::Cache>& c
   o.write_buffer_size = 32u << 20;
   // Rows (UUIDv7 tenant ids) and index entries (creation positions) of new tenants arrive
   // nearly in key order: the memtable links them after its last insert without a search.
-  static const auto memtables = tenant::eventstore::make_memtable_factory();
-  o.memtable_factory = memtables;
+  o.memtable_factory = tenant::eventstore::make_memtable_factory();
   return o;
 }
 

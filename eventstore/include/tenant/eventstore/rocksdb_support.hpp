@@ -27,7 +27,8 @@ std::shared_ptr<rocksdb::EventListener> make_manual_recovery_listener();
 /// built with its asserts on, which triple the key comparisons of RocksDB's own skip list.
 /// Requires DBOptions::allow_concurrent_memtable_write = false and the bytewise comparator.
 /// `paranoid` (tests) checks every comparison against RocksDB's comparator and aborts on a
-/// difference. With another RocksDB version than 7.8 this is RocksDB's skip list.
+/// difference. With another RocksDB version than 7.8 this is RocksDB's skip list. Without
+/// `paranoid`, every call returns the same factory.
 std::shared_ptr<rocksdb::MemTableRepFactory> make_memtable_factory(bool paranoid = false);
 
 /// Whether make_memtable_factory gives tenantd's skip list (RocksDB 7.8) or RocksDB's own.
