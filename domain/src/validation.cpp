@@ -138,18 +138,26 @@ class field_checker {
 
 }  // namespace
 
+namespace {
+
+// The assigned ISO code's English name, or null: `code` in its normalised (uppercase) form only.
+const std::string* find_country(std::string_view code) {
+  if (code.size() != 2 || !is_ascii_alpha(code[0]) || !is_ascii_alpha(code[1])) return nullptr;
+  if (ascii_upper(code[0]) != code[0] || ascii_upper(code[1]) != code[1]) return nullptr;
+  const auto& all = iso_countries();
+  const auto it = all.find(code);
+  return it == all.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
 bool is_valid_country_code(std::string_view code) {
-  if (code.size() != 2 || !is_ascii_alpha(code[0]) || !is_ascii_alpha(code[1])) return false;
-  const std::string upper{ascii_upper(code[0]), ascii_upper(code[1])};
-  if (upper != code) return false;  // the normalised (uppercase) form only
-  return iso_countries().contains(upper);
+  return find_country(code) != nullptr;
 }
 
 std::string country_name(std::string_view code) {
-  if (!is_valid_country_code(code)) return {};
-  const auto& all = iso_countries();
-  const auto it = all.find(code);
-  return it == all.end() ? std::string() : it->second;
+  const auto* name = find_country(code);
+  return name ? *name : std::string();
 }
 
 bool is_valid_timezone(std::string_view tz) {
