@@ -351,8 +351,8 @@ handler command_route(env_ptr env, command_builder build, command_renderer rende
 }
 
 response resource_response(http::status status, const eventstore::execute_success& s) {
-  auto res = raw_json(status, tenant_resource(s.state));
-  set_version_headers(res, s.state.version.value, s.position);
+  auto res = raw_json(status, tenant_resource(s.state()));
+  set_version_headers(res, s.state().version.value, s.position);
   return res;
 }
 

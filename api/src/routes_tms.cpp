@@ -46,8 +46,8 @@ std::string data_body(const domain::tenant_state& s) {
 }
 
 response data_response(const eventstore::execute_success& s) {
-  auto res = raw_json(http::status::ok, data_body(s.state));
-  set_version_headers(res, s.state.version.value, s.position);
+  auto res = raw_json(http::status::ok, data_body(s.state()));
+  set_version_headers(res, s.state().version.value, s.position);
   return res;
 }
 
@@ -120,8 +120,8 @@ handler update_route(env_ptr env) {
 
 response render_trashed(request_context&, const eventstore::execute_success& s) {
   auto res = raw_json(http::status::ok,
-                      s.state.is_trashed() ? "{\"is_trashed\":true}" : "{\"is_trashed\":false}");
-  set_version_headers(res, s.state.version.value, s.position);
+                      s.state().is_trashed() ? "{\"is_trashed\":true}" : "{\"is_trashed\":false}");
+  set_version_headers(res, s.state().version.value, s.position);
   return res;
 }
 

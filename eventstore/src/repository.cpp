@@ -133,31 +133,35 @@ class task_pool {
   std::vector<std::thread> threads_;
 };
 
-/// LRU of loaded tenants, keyed by stream id.
+/// A loaded tenant as the cache holds it: shared, never changed once cached, so a hit costs a
+/// reference count instead of a copy of the state's strings.
+using shared_tenant = std::shared_ptr<const loaded_tenant>;
+
+/// LRU of loaded tenants, keyed by stream id (the map's keys view the list's strings).
 class state_cache {
  public:
   explicit state_cache(std::size_t capacity) : capacity_(capacity) {}
 
-  std::optional<loaded_tenant> get(const std::string& id) {
+  shared_tenant get(const std::string& id) {
     std::lock_guard lk(mu_);
     const auto it = index_.find(id);
-    if (it == index_.end()) return std::nullopt;
+    if (it == index_.end()) return nullptr;
     order_.splice(order_.begin(), order_, it->second);
     return it->second->second;
   }
 
-  void put(const std::string& id, loaded_tenant t) {
+  void put(const std::string& id, shared_tenant t) {
     if (capacity_ == 0) return;
     std::lock_guard lk(mu_);
     if (const auto it = index_.find(id); it != index_.end()) {
       // Never move a cached state backwards (a slower completion of an older append).
-      if (it->second->second.version > t.version) return;
+      if (it->second->second->version > t->version) return;
       it->second->second = std::move(t);
       order_.splice(order_.begin(), order_, it->second);
       return;
     }
     order_.emplace_front(id, std::move(t));
-    index_.emplace(id, order_.begin());
+    index_.emplace(order_.front().first, order_.begin());
     while (order_.size() > capacity_) {
       index_.erase(order_.back().first);
       order_.pop_back();
@@ -167,8 +171,8 @@ class state_cache {
  private:
   std::size_t capacity_;
   std::mutex mu_;
-  std::list<std::pair<std::string, loaded_tenant>> order_;
-  std::unordered_map<std::string, std::list<std::pair<std::string, loaded_tenant>>::iterator>
+  std::list<std::pair<std::string, shared_tenant>> order_;
+  std::unordered_map<std::string_view, std::list<std::pair<std::string, shared_tenant>>::iterator>
       index_;
 };
 
@@ -194,6 +198,12 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
     execute_handler handler;
     std::size_t attempt = 0;
     bool bypass_cache = false;
+    // The attempt's append in flight, for its completion: the decided events, the state after
+    // them and the version they were decided on. Kept here so the append's handler holds only
+    // the run.
+    std::vector<domain::event> events;
+    domain::tenant_state after;
+    std::uint64_t before_version = 0;
   };
 
   // Commands on one tenant run one at a time per repository: a second command waits for the
@@ -201,7 +211,7 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
   // starts from the cached new state). Conflicts remain possible only between repositories, or
   // with writers beside them, and are retried.
   std::mutex inflight_mu;
-  std::unordered_map<std::string, std::deque<std::shared_ptr<command_run>>> inflight;
+  std::unordered_map<std::string, std::list<std::shared_ptr<command_run>>> inflight;
 
   void start(std::shared_ptr<command_run> run) {
     {
@@ -217,7 +227,7 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
 
   void complete(command_run& run, execute_outcome outcome) {
     executed.fetch_add(1, std::memory_order_relaxed);
-    const std::string id = run.id.str();
+    const std::string& id = run.id.str();  // the caller holds `run` until this returns
     run.handler(std::move(outcome));
     for (;;) {
       std::shared_ptr<command_run> next;
@@ -306,8 +316,9 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
     return out;
   }
 
-  /// The current state: the cache when it matches the store's head, else a fold.
-  result<loaded_tenant> load_current(const std::string& id, bool bypass_cache) {
+  /// The current state: the cache when it matches the store's head, else a fold (then cached).
+  result<shared_tenant> load_current(const std::string& id, bool bypass_cache) {
+    static const shared_tenant no_stream = std::make_shared<const loaded_tenant>();
     auto head = store.read_stream_head(id);
     if (!head) return head.error();
     std::optional<loaded_tenant> start;
@@ -315,18 +326,20 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
       if (auto cached = cache.get(id)) {
         if (cached->version == head->version && cached->last_position == head->last_position) {
           hits.fetch_add(1, std::memory_order_relaxed);
-          return std::move(*cached);
+          return cached;
         }
         // Behind the head (appends beside this repository): fold only the missing events.
         if (cached->version < head->version && cached->last_position < head->last_position)
-          start = std::move(cached);
+          start = *cached;
       }
     }
     misses.fetch_add(1, std::memory_order_relaxed);
+    if (head->version == 0) return no_stream;
     auto loaded = fold_stream(id, head->version, std::nullopt, std::move(start));
-    if (!loaded) return loaded;
-    if (loaded->version > 0) cache.put(id, *loaded);
-    return loaded;
+    if (!loaded) return loaded.error();
+    auto shared = std::make_shared<const loaded_tenant>(std::move(*loaded));
+    if (shared->version > 0) cache.put(id, shared);
+    return shared;
   }
 
   // ---- executing ----
@@ -352,7 +365,7 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
     auto state = fold_stream(id, mine.back().version, std::nullopt);
     if (!state) return state.error();
     execute_success s;
-    s.state = std::move(state->state);
+    s.after = std::make_shared<const loaded_tenant>(std::move(*state));
     s.events = std::move(*events);
     s.append = append_result{mine.front().position, mine.back().position, mine.front().version,
                              mine.back().version, true};
@@ -370,56 +383,53 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
 
     auto loaded = load_current(id, run->bypass_cache);
     if (!loaded) return complete(*run, store_failure(loaded.error()));
-    if (run->opts.expected_version && *run->opts.expected_version != loaded->version)
-      return complete(*run, precondition_failure(loaded->version));
+    const loaded_tenant& current = **loaded;
+    if (run->opts.expected_version && *run->opts.expected_version != current.version)
+      return complete(*run, precondition_failure(current.version));
 
     const domain::decide_context ctx{options.clock(), options.limits,
                                      options.payment_failures_before_suspension};
-    auto decision = domain::decide(loaded->state, run->cmd, ctx);
+    auto decision = domain::decide(current.state, run->cmd, ctx);
     if (!decision) return complete(*run, domain_failure(decision.error()));
     if (decision->empty()) {
       execute_success s;
-      s.state = std::move(loaded->state);
-      s.position = loaded->last_position;
+      s.position = current.last_position;
+      s.after = std::move(*loaded);  // last: `current` refers to it
       return complete(*run, std::move(s));
     }
 
-    std::vector<domain::event> events;
-    events.reserve(decision->size());
-    domain::tenant_state after = loaded->state;
+    run->events.clear();
+    run->events.reserve(decision->size());
+    run->after = current.state;
     for (auto& d : *decision) {
-      events.push_back(domain::event{std::move(d), ctx.now});
-      after = domain::evolve(std::move(after), events.back());
+      run->events.push_back(domain::event{std::move(d), ctx.now});
+      domain::apply_in_place(run->after, run->events.back());
     }
+    run->before_version = current.version;
 
     append_request req;
     req.stream_id = id;
     req.tenant_id = id;
-    req.expected = loaded->version == 0 ? expected_version::no_stream()
-                                        : expected_version::exact(loaded->version);
+    req.expected = current.version == 0 ? expected_version::no_stream()
+                                        : expected_version::exact(current.version);
     req.metadata = run->opts.metadata;
-    for (std::size_t i = 0; i < events.size(); ++i)
+    req.events.reserve(run->events.size());
+    for (std::size_t i = 0; i < run->events.size(); ++i)
       req.events.push_back(codec::to_proposed(
-          events[i],
+          run->events[i],
           run->opts.event_id_seed ? seeded_id(*run->opts.event_id_seed, i) : new_v7_id(ctx.now)));
     // The unique-domain reservation changes in the same batch as the events.
-    const auto claims = domain::claims_for(loaded->state, after);
+    const auto claims = domain::claims_for(current.state, run->after);
     if (claims.release) req.claims.push_back({unique_claim::op::release, *claims.release});
     if (claims.claim) req.claims.push_back({unique_claim::op::claim, *claims.claim});
 
-    auto self = shared_from_this();
-    const std::uint64_t before_version = loaded->version;
-    store.append(std::move(req), [self, run, events = std::move(events), after = std::move(after),
-                                  before_version](append_outcome o) mutable {
-      self->appended(std::move(run), std::move(o), std::move(events), std::move(after),
-                     before_version);
+    store.append(std::move(req), [self = shared_from_this(), run](append_outcome o) mutable {
+      self->appended(std::move(run), std::move(o));
     });
   }
 
   // On the store's writer thread: quick work only; anything blocking goes back to the pool.
-  void appended(std::shared_ptr<command_run> run, append_outcome o,
-                std::vector<domain::event> events, domain::tenant_state after,
-                std::uint64_t before_version) {
+  void appended(std::shared_ptr<command_run> run, append_outcome o) {
     const std::string& id = run->id.str();
     if (o.has_value()) {
       if (o->replayed) {
@@ -427,11 +437,13 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
         run->bypass_cache = true;
         return post_attempt(std::move(run));
       }
-      cache.put(id, loaded_tenant{after, o->last_version, o->last_position});
-      maybe_snapshot(id, before_version, o->last_version, after);
+      auto after = std::make_shared<const loaded_tenant>(
+          loaded_tenant{std::move(run->after), o->last_version, o->last_position});
+      cache.put(id, after);
+      maybe_snapshot(id, run->before_version, o->last_version, after->state);
       execute_success s;
-      s.state = std::move(after);
-      s.events = std::move(events);
+      s.after = std::move(after);
+      s.events = std::move(run->events);
       s.append = *o;
       s.position = o->last_position;
       return complete(*run, std::move(s));
@@ -486,12 +498,18 @@ repository::~repository() {
 void repository::execute(const domain::tenant_id& id, domain::command cmd, execute_options options,
                          execute_handler handler) {
   if (!handler) handler = [](execute_outcome) {};
-  impl_->start(std::make_shared<impl::command_run>(
-      impl::command_run{id, std::move(cmd), std::move(options), std::move(handler), 0, false}));
+  auto run = std::make_shared<impl::command_run>();
+  run->id = id;
+  run->cmd = std::move(cmd);
+  run->opts = std::move(options);
+  run->handler = std::move(handler);
+  impl_->start(std::move(run));
 }
 
 result<loaded_tenant> repository::load(const domain::tenant_id& id) {
-  return impl_->load_current(id.str(), false);
+  auto loaded = impl_->load_current(id.str(), false);
+  if (!loaded) return loaded.error();
+  return **loaded;
 }
 
 result<loaded_tenant> repository::load_as_of(const domain::tenant_id& id, std::uint64_t version) {

@@ -763,7 +763,7 @@ std::error_code tenants_fold::apply(const decoded_event& e) {
   }
   work& w = it->second;
   const bool existed = w.now.state.exists();
-  w.now.state = evolve(std::move(w.now.state), e.event);
+  apply_in_place(w.now.state, e.event);
   w.now.state.seen_payment_ids.clear();
   w.now.last_position = e.position;
   if (!existed && w.now.created_position == 0 &&

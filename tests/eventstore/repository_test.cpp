@@ -166,8 +166,8 @@ TYPED_TEST(Repository, CommandsReturnTheNewStateTheEventsAndTheirPositions) {
   const auto a = tid(1);
   const auto created = run(this->repo(), a, create(a));
   ASSERT_TRUE(created.has_value()) << created.error().detail;
-  EXPECT_TRUE(created->state.exists());
-  EXPECT_EQ(created->state.version.value, 1u);
+  EXPECT_TRUE(created->state().exists());
+  EXPECT_EQ(created->state().version.value, 1u);
   ASSERT_EQ(created->events.size(), 1u);
   EXPECT_TRUE(std::holds_alternative<domain::tenant_created>(created->events[0].data));
   ASSERT_TRUE(created->append.has_value());
@@ -176,8 +176,8 @@ TYPED_TEST(Repository, CommandsReturnTheNewStateTheEventsAndTheirPositions) {
 
   const auto suspended = run(this->repo(), a, domain::suspend_tenant{"ops"});
   ASSERT_TRUE(suspended.has_value()) << suspended.error().detail;
-  EXPECT_EQ(suspended->state.status, domain::tenant_status::suspended);
-  EXPECT_EQ(suspended->state.version.value, 2u);
+  EXPECT_EQ(suspended->state().status, domain::tenant_status::suspended);
+  EXPECT_EQ(suspended->state().version.value, 2u);
   EXPECT_EQ(suspended->position, 2u);
 
   // What was stored is what was returned.
@@ -185,7 +185,7 @@ TYPED_TEST(Repository, CommandsReturnTheNewStateTheEventsAndTheirPositions) {
   ASSERT_EQ(stored.size(), 2u);
   EXPECT_EQ(stored[1].type, "TenantSuspended");
   EXPECT_EQ(codec::decode_event(stored[1]).value(), suspended->events[0]);
-  EXPECT_EQ(this->repo().load(a).value().state, suspended->state);
+  EXPECT_EQ(this->repo().load(a).value().state, suspended->state());
 }
 
 TYPED_TEST(Repository, ANoOpReturnsTheCurrentStateAndTheStreamsLastPosition) {
@@ -198,7 +198,7 @@ TYPED_TEST(Repository, ANoOpReturnsTheCurrentStateAndTheStreamsLastPosition) {
   EXPECT_TRUE(again->events.empty());
   EXPECT_FALSE(again->append.has_value());
   EXPECT_EQ(again->position, 2u);
-  EXPECT_EQ(again->state.status, domain::tenant_status::suspended);
+  EXPECT_EQ(again->state().status, domain::tenant_status::suspended);
   EXPECT_EQ(this->store().head(), 3u);
 }
 
@@ -238,8 +238,8 @@ TYPED_TEST(Repository, AConflictingAppendIsRetriedAgainstTheNewState) {
   ASSERT_TRUE(out.has_value()) << out.error().detail;
   EXPECT_EQ(repo.stats().retries, 2u);
   // Decided against the reloaded state: both injected payments are in it.
-  EXPECT_EQ(out->state.version.value, 4u);
-  EXPECT_EQ(out->state.seen_payment_ids.size(), 2u);
+  EXPECT_EQ(out->state().version.value, 4u);
+  EXPECT_EQ(out->state().seen_payment_ids.size(), 2u);
   EXPECT_EQ(out->append->first_version, 4u);
 }
 
@@ -411,7 +411,7 @@ TYPED_TEST(Repository, AnEventIdSeedTurnsARetriedRequestIntoAReplay) {
   EXPECT_TRUE(retried->append->replayed);
   EXPECT_EQ(retried->append->first_position, first->append->first_position);
   EXPECT_EQ(retried->position, first->position);
-  EXPECT_EQ(retried->state, first->state);
+  EXPECT_EQ(retried->state(), first->state());
   EXPECT_EQ(retried->events, first->events);
   EXPECT_EQ(this->store().head(), 1u);
 
@@ -419,7 +419,7 @@ TYPED_TEST(Repository, AnEventIdSeedTurnsARetriedRequestIntoAReplay) {
   ASSERT_TRUE(run(this->repo(), a, domain::suspend_tenant{"x"}));
   const auto late = run(this->repo(), a, create(a), keyed);
   ASSERT_TRUE(late.has_value());
-  EXPECT_EQ(late->state.version.value, 1u);
+  EXPECT_EQ(late->state().version.value, 1u);
 
   const auto b = tid(2);
   const auto elsewhere = run(this->repo(), b, create(b), keyed);
@@ -463,8 +463,8 @@ TYPED_TEST(Repository, TheCacheFollowsAppendsMadeBesideTheRepository) {
   const auto out = run(this->repo(), a, payment("p2"));
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(this->repo().stats().retries, 0u);  // reloaded before deciding, no conflict
-  EXPECT_EQ(out->state.version.value, 4u);
-  EXPECT_TRUE(out->state.seen_payment_ids.contains("p-direct"));
+  EXPECT_EQ(out->state().version.value, 4u);
+  EXPECT_TRUE(out->state().seen_payment_ids.contains("p-direct"));
 }
 
 TYPED_TEST(Repository, AfterStopCommandsCompleteWithClosed) {

@@ -51,7 +51,10 @@ struct execute_options {
 };
 
 struct execute_success {
-  domain::tenant_state state;           ///< after the command
+  /// The tenant after the command (version and last position with it). Shared with the
+  /// repository's cache, never changed: handing it on costs a reference count, not a copy.
+  std::shared_ptr<const loaded_tenant> after;
+  const domain::tenant_state& state() const { return after->state; }
   std::vector<domain::event> events;    ///< the decided events; empty = idempotent no-op
   std::optional<append_result> append;  ///< the append; nullopt for a no-op
   /// The last position: of the append, or of the stream for a no-op (X-Event-Position).
