@@ -116,6 +116,27 @@ TEST(Validation, NameOfOnlyWhitespaceIsMissing) {
   EXPECT_THAT(messages(validate(r), "name"), ElementsAre("The name field is required."));
 }
 
+// ASCII-only values take a shortcut that must trim exactly what ICU's White_Space does: tab,
+// line feed, vertical tab, form feed, carriage return and space, but not U+001C..U+001F.
+TEST(Validation, AsciiValuesAreTrimmedOfExactlyUnicodeWhitespace) {
+  auto r = valid_raw();
+  r.name = "\t\n\v\f\r Acme Corp \r\f\v\n\t";
+  auto o = validate(r);
+  ASSERT_TRUE(o.value);
+  EXPECT_EQ(o.value->profile.name, "Acme Corp");
+  r.name = "\x1c\x1f Acme Corp\x1e";
+  o = validate(r);
+  ASSERT_TRUE(o.value);
+  EXPECT_EQ(o.value->profile.name, "\x1c\x1f Acme Corp\x1e");
+  r.name = "\x1c\x1d\x1e\x1f";  // 4 characters, none of them white space
+  EXPECT_THAT(messages(validate(r), "name"),
+              ElementsAre("The name must be at least 5 characters."));
+  r.name = "  Acme Corp\u00a0";  // not all ASCII: the code-point path, same rule
+  o = validate(r);
+  ASSERT_TRUE(o.value);
+  EXPECT_EQ(o.value->profile.name, "Acme Corp");
+}
+
 TEST(Validation, NameLengthBoundariesCountCodePoints) {
   auto r = valid_raw();
   r.name = "Abcd";
