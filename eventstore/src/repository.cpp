@@ -198,6 +198,7 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
     execute_handler handler;
     std::size_t attempt = 0;
     bool bypass_cache = false;
+    bool replay_first = false;  // look for the Idempotency-Key's earlier run before loading
     // The attempt's append in flight, for its completion: the decided events, the state after
     // them and the version they were decided on. Kept here so the append's handler holds only
     // the run.
@@ -375,27 +376,41 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
 
   void attempt(std::shared_ptr<command_run> run) {
     const std::string& id = run->id.str();
-    if (run->opts.event_id_seed) {
+    // An Idempotency-Key's earlier run is looked for first only once this run met its traces
+    // (its append found the key's event ids stored). Otherwise only before an answer other
+    // than an append (412, a domain error, a no-op): an append of the key's events is refused
+    // by the store's event-id idempotency when an earlier run stored them, and then comes back
+    // here with replay_first. A keyed command thus costs no event-id read on its way to an
+    // append.
+    if (run->opts.event_id_seed && run->replay_first) {
       auto replay = find_replay(id, *run->opts.event_id_seed);
       if (!replay) return complete(*run, store_failure(replay.error()));
       if (*replay) return complete(*run, std::move(**replay));
     }
+    auto answer = [&](execute_outcome outcome) {
+      if (run->opts.event_id_seed && !run->replay_first) {
+        auto replay = find_replay(id, *run->opts.event_id_seed);
+        if (!replay) return complete(*run, store_failure(replay.error()));
+        if (*replay) return complete(*run, std::move(**replay));
+      }
+      complete(*run, std::move(outcome));
+    };
 
     auto loaded = load_current(id, run->bypass_cache);
     if (!loaded) return complete(*run, store_failure(loaded.error()));
     const loaded_tenant& current = **loaded;
     if (run->opts.expected_version && *run->opts.expected_version != current.version)
-      return complete(*run, precondition_failure(current.version));
+      return answer(precondition_failure(current.version));
 
     const domain::decide_context ctx{options.clock(), options.limits,
                                      options.payment_failures_before_suspension};
     auto decision = domain::decide(current.state, run->cmd, ctx);
-    if (!decision) return complete(*run, domain_failure(decision.error()));
+    if (!decision) return answer(domain_failure(decision.error()));
     if (decision->empty()) {
       execute_success s;
       s.position = current.last_position;
       s.after = std::move(*loaded);  // last: `current` refers to it
-      return complete(*run, std::move(s));
+      return answer(std::move(s));
     }
 
     run->events.clear();
@@ -435,6 +450,7 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
       if (o->replayed) {
         // Another run of the same Idempotency-Key stored its events first: answer with those.
         run->bypass_cache = true;
+        run->replay_first = true;
         return post_attempt(std::move(run));
       }
       auto after = std::make_shared<const loaded_tenant>(
@@ -464,6 +480,14 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
         return complete(
             *run, domain_failure(domain::error{
                       domain::errc::duplicate_domain, "the domain is held by another tenant", {}}));
+      case errc::duplicate_event_id:
+        // Some of the key's event ids are stored (an earlier run decided other events), or in
+        // another stream: the earlier run's answer, or the error, comes from find_replay.
+        if (run->opts.event_id_seed && !run->replay_first) {
+          run->replay_first = true;
+          return post_attempt(std::move(run));
+        }
+        [[fallthrough]];
       default:
         return complete(*run, store_failure(make_error_code(err.code), err.detail));
     }

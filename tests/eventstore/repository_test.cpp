@@ -427,6 +427,44 @@ TYPED_TEST(Repository, AnEventIdSeedTurnsARetriedRequestIntoAReplay) {
   EXPECT_EQ(elsewhere.error().store_error, make_error_code(errc::duplicate_event_id));
 }
 
+// A keyed command goes to its append without looking for the key's earlier run; the earlier
+// run is still the answer when the retry would now succeed on its own (the store finds the
+// key's event ids) or would now fail its If-Match.
+TYPED_TEST(Repository, AKeyedRetryReplaysEvenWhereItsCommandWouldSucceedAgain) {
+  const auto a = tid(1);
+  ASSERT_TRUE(run(this->repo(), a, create(a)));
+  execute_options keyed;
+  keyed.event_id_seed = "alice/key-2";
+  keyed.expected_version = 1;
+  const auto first = run(this->repo(), a, domain::suspend_tenant{"first"}, keyed);
+  ASSERT_TRUE(first.has_value()) << first.error().detail;
+  ASSERT_TRUE(first->append.has_value());
+  EXPECT_FALSE(first->append->replayed);
+  ASSERT_TRUE(run(this->repo(), a, domain::reactivate_tenant{}));  // suspend would succeed again
+  const auto head = this->store().head();
+
+  // If-Match 1 is stale now: still the first run's answer, not 412.
+  const auto stale = run(this->repo(), a, domain::suspend_tenant{"first"}, keyed);
+  ASSERT_TRUE(stale.has_value()) << stale.error().detail;
+  ASSERT_TRUE(stale->append.has_value());
+  EXPECT_TRUE(stale->append->replayed);
+  EXPECT_EQ(stale->position, first->position);
+  EXPECT_EQ(stale->state().version.value, 2u);
+  EXPECT_EQ(stale->state().status, domain::tenant_status::suspended);
+
+  // Without If-Match the suspend decides again; its append meets the key's stored event id.
+  keyed.expected_version.reset();
+  const auto again = run(this->repo(), a, domain::suspend_tenant{"first"}, keyed);
+  ASSERT_TRUE(again.has_value()) << again.error().detail;
+  ASSERT_TRUE(again->append.has_value());
+  EXPECT_TRUE(again->append->replayed);
+  EXPECT_EQ(again->position, first->position);
+  EXPECT_EQ(again->state(), first->state());
+  EXPECT_EQ(again->events, first->events);
+  EXPECT_EQ(this->store().head(), head);  // nothing appended twice
+  EXPECT_EQ(this->repo().load(a).value().state.status, domain::tenant_status::active);
+}
+
 TYPED_TEST(Repository, LoadAsOfVersionAndTime) {
   const auto a = tid(1);
   const auto t0 = this->clock_.now();
