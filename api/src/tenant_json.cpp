@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "tenant/eventstore/json_scan.hpp"
+
 namespace tenant::api {
 
 namespace {
@@ -78,12 +80,14 @@ void append_time(std::string& out, domain::clock_time t) {
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  std::size_t run = 0;  // start of the pending run of characters that need no escape
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
+  const char* const end = s.data() + s.size();
+  const char* run = s.data();  // start of the pending run of characters that need no escape
+  // The next character to escape, 16 bytes at a time: most values have none.
+  for (const char* q = eventstore::codec::find_json_special(run, end); q != end;
+       q = eventstore::codec::find_json_special(run, end)) {
+    const auto c = static_cast<unsigned char>(*q);
+    out.append(run, q);
+    run = q + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -112,7 +116,7 @@ void append_json_string(std::string& out, std::string_view s) {
         out += hex[c & 0xf];
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(run, end);
   out += '"';
 }
 

@@ -86,6 +86,29 @@ TEST(TenantJson, StringsAreEscaped) {
   EXPECT_EQ(boost::json::parse(out).as_string(), std::string("q\"b\\n\nt\t\x01\x1f é"));
 }
 
+// Escapes are found 16 bytes at a time: one special character at every offset of a string longer
+// than two blocks, and runs of them, are written as Boost.JSON's serializer writes them.
+TEST(TenantJson, StringsAreEscapedAtEveryOffsetAsBoostJsonWritesThem) {
+  const std::string plain = "abcdefghijklmnopqrstuvwxyz0123456789 /\x7f\xc3\xa9";
+  for (const char special : {'"', '\\', '\n', '\r', '\t', '\b', '\f', '\x01', '\x1f', '\0'}) {
+    for (std::size_t at = 0; at <= plain.size(); ++at) {
+      std::string s = plain;
+      s.insert(at, 1, special);
+      std::string out;
+      append_json_string(out, s);
+      EXPECT_EQ(out, boost::json::serialize(boost::json::string(s)))
+          << "special " << int(special) << " at " << at;
+    }
+  }
+  const std::string run(40, '"');
+  std::string out;
+  append_json_string(out, run);
+  EXPECT_EQ(out, boost::json::serialize(boost::json::string(run)));
+  out.clear();
+  append_json_string(out, plain + plain);  // nothing to escape across blocks
+  EXPECT_EQ(out, "\"" + plain + plain + "\"");
+}
+
 TEST(TenantJson, ResourceIsValidJsonWithVersionAndNulls) {
   domain::tenant_state s;
   s.id = *domain::tenant_id::parse("tn_01890a5d-ac96-774b-bcce-b302099a8057");
