@@ -752,11 +752,11 @@ std::error_code tenants_fold::apply(const decoded_event& e) {
     // A stream's first event (version 1) has no row before it: rows are written only by the
     // events of their own stream, folded in order. No read (a create's row lookup missed the
     // cache and searched RocksDB for nothing).
-    result<std::optional<tenant_view>> before = std::optional<tenant_view>();
+    result<tenant_view_ptr> before = tenant_view_ptr();
     if (e.version != 1) before = load_(*e.tenant);
     if (!before) return before.error();
     work w;
-    if (*before) w.now = **before;
+    if (*before) w.now = **before;  // the one copy: folded into below
     w.before = std::move(*before);
     it = touched_.emplace(*e.tenant, std::move(w)).first;
     order_.push_back(*e.tenant);

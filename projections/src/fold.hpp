@@ -94,8 +94,9 @@ struct member_change {
   uuid16 tenant{};
 };
 
-/// Where a batch gets a tenant's view as of the start of the batch (nullopt: no row).
-using view_loader = std::function<result<std::optional<tenant_view>>(const uuid16&)>;
+/// Where a batch gets a tenant's view as of the start of the batch (null: no row). Shared, never
+/// changed: the fold keeps it as the "before" of the batch and copies it once to fold into.
+using view_loader = std::function<result<tenant_view_ptr>(const uuid16&)>;
 
 /// The "tenants" projection over one batch.
 class tenants_fold {
@@ -109,7 +110,7 @@ class tenants_fold {
 
  private:
   struct work {
-    std::optional<tenant_view> before;
+    tenant_view_ptr before;  // null: no row before the batch
     tenant_view now;
     std::optional<folded_text> text;  // of `now`'s profile, when an event carried it
   };

@@ -102,13 +102,6 @@ result<tenant_view_ptr> read_row_ptr(const tenants_set& set, const uuid16& id, b
   return ptr;
 }
 
-result<std::optional<tenant_view>> read_row(const tenants_set& set, const uuid16& id, bool no_io) {
-  auto p = read_row_ptr(set, id, no_io);
-  if (!p) return p.error();
-  if (!*p) return std::optional<tenant_view>();
-  return std::optional<tenant_view>(**p);
-}
-
 std::error_code fold_into(projections_db& db, const std::vector<decoded_event>& events,
                           tenants_set* tenants, members_set* members, bool sync) {
   if (events.empty()) return {};
@@ -117,7 +110,7 @@ std::error_code fold_into(projections_db& db, const std::vector<decoded_event>& 
   std::vector<tenant_change> tchanges;
   std::vector<member_change> mchanges;
   if (tenants && tenants->checkpoint.load() < last) {
-    tenants_fold tf([tenants](const uuid16& id) { return read_row(*tenants, id); });
+    tenants_fold tf([tenants](const uuid16& id) { return read_row_ptr(*tenants, id, false); });
     const auto from = tenants->checkpoint.load();
     for (const auto& e : events) {
       if (e.position <= from) continue;

@@ -44,10 +44,8 @@ result<std::shared_ptr<tenants_set>> load_tenants(projections_db& db, generation
                                                   std::uint64_t hash_seed);
 result<std::shared_ptr<members_set>> load_members(projections_db& db, generation_ptr gen);
 
-/// A tenant row: the cache first, then RocksDB (blocking, or memory-only with `no_io`, which
-/// then reports errc::would_block).
-result<std::optional<tenant_view>> read_row(const tenants_set& set, const uuid16& id,
-                                            bool no_io = false);
+/// A tenant row (null: none): the cache first, then RocksDB (blocking, or memory-only with
+/// `no_io`, which then reports errc::would_block).
 result<tenant_view_ptr> read_row_ptr(const tenants_set& set, const uuid16& id, bool no_io);
 
 /// Folds `events` into the given sets (either may be null): events at or below a set's

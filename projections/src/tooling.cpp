@@ -1197,10 +1197,10 @@ result<verify_report> verify_against_replay(eventstore::event_store& store,
   std::unordered_map<uuid16, tenant_view, uuid16_hash> views;
   std::map<std::string, membership_index::entry> members;
   {
-    tenants_fold tf([&](const uuid16& id) -> result<std::optional<tenant_view>> {
+    tenants_fold tf([&](const uuid16& id) -> result<tenant_view_ptr> {
       auto it = views.find(id);
-      if (it == views.end()) return std::optional<tenant_view>();
-      return std::optional<tenant_view>(it->second);
+      if (it == views.end()) return tenant_view_ptr();
+      return std::make_shared<const tenant_view>(it->second);
     });
     std::uint64_t next = 1;
     while (next <= upto) {

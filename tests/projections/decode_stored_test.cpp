@@ -431,9 +431,9 @@ TEST(ApplyInPlace, TakingTheEventsStringsEqualsEvolve) {
 TEST(TenantsFold, ReadsNoRowBeforeAStreamsFirstEvent) {
   gen g(17);
   int loads = 0;
-  tenants_fold fold([&](const uuid16&) -> result<std::optional<tenant_view>> {
+  tenants_fold fold([&](const uuid16&) -> result<tenant_view_ptr> {
     ++loads;
-    return std::optional<tenant_view>();
+    return tenant_view_ptr();
   });
   const auto id = g.id();
   auto created = g.data(0);
