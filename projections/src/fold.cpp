@@ -755,10 +755,9 @@ std::error_code tenants_fold::apply(const decoded_event& e) {
     result<tenant_view_ptr> before = tenant_view_ptr();
     if (e.version != 1) before = load_(*e.tenant);
     if (!before) return before.error();
-    work w;
-    if (*before) w.now = **before;  // the one copy: folded into below
-    w.before = std::move(*before);
-    it = touched_.emplace(*e.tenant, std::move(w)).first;
+    it = touched_.try_emplace(*e.tenant).first;
+    if (*before) it->second.now = **before;  // the one copy: folded into below
+    it->second.before = std::move(*before);
     order_.push_back(*e.tenant);
   }
   work& w = it->second;
