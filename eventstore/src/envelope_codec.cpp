@@ -181,6 +181,7 @@ std::string encode_envelope(const proposed_event& e, std::string_view stream_id,
   char* p = out.data();
   char* const end = p + size;
   const auto put = [&p](std::string_view v) {
+    if (v.empty()) return;  // an empty view may hold a null pointer, which memcpy must not get
     std::memcpy(p, v.data(), v.size());
     p += v.size();
   };

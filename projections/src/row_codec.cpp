@@ -44,6 +44,7 @@ struct row_writer {
   }
   void str(std::string_view s) {  // put_str's format
     varint(s.size());
+    if (s.empty()) return;  // an empty view may hold a null pointer, which memcpy must not get
     std::memcpy(p, s.data(), s.size());
     p += s.size();
   }
