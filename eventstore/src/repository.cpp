@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <list>
@@ -90,11 +91,15 @@ class task_pool {
     return true;
   }
 
+  /// Whether stop() was called (without the queue's lock: for a quick check before work).
+  bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
+
   /// Runs what is queued, then joins. Tasks posted meanwhile by running tasks are refused.
   void stop() {
     {
       std::lock_guard lk(q_->mu);
       q_->stopping = true;
+      stopped_.store(true, std::memory_order_relaxed);
     }
     q_->cv.notify_all();
     for (auto& t : threads_) {
@@ -131,6 +136,7 @@ class task_pool {
 
   std::shared_ptr<queue> q_;
   std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
 };
 
 /// A loaded tenant as the cache holds it: shared, never changed once cached, so a hit costs a
@@ -223,7 +229,10 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
         return;
       }
     }
-    post_attempt(std::move(run));
+    // On the caller's thread as far as the append when the tenant is in memory (cached, or a
+    // new stream): a command saves a hop through the pool. Anything that would read the store
+    // or answer without an append goes to the pool (see attempt).
+    attempt(std::move(run), true);
   }
 
   void complete(command_run& run, execute_outcome outcome) {
@@ -318,7 +327,9 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
   }
 
   /// The current state: the cache when it matches the store's head, else a fold (then cached).
-  result<shared_tenant> load_current(const std::string& id, bool bypass_cache) {
+  /// With `may_block` false, a state that needs a fold (a read of the store) comes back null.
+  result<shared_tenant> load_current(const std::string& id, bool bypass_cache,
+                                     bool may_block = true) {
     static const shared_tenant no_stream = std::make_shared<const loaded_tenant>();
     auto head = store.read_stream_head(id);
     if (!head) return head.error();
@@ -334,8 +345,12 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
           start = *cached;
       }
     }
+    if (head->version == 0) {
+      misses.fetch_add(1, std::memory_order_relaxed);
+      return no_stream;
+    }
+    if (!may_block) return shared_tenant{};
     misses.fetch_add(1, std::memory_order_relaxed);
-    if (head->version == 0) return no_stream;
     auto loaded = fold_stream(id, head->version, std::nullopt, std::move(start));
     if (!loaded) return loaded.error();
     auto shared = std::make_shared<const loaded_tenant>(std::move(*loaded));
@@ -374,7 +389,13 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
     return std::optional<execute_success>(std::move(s));
   }
 
-  void attempt(std::shared_ptr<command_run> run) {
+  /// `on_caller`: running inside execute() on the caller's thread (an io_context thread, say).
+  /// There it must not block and never runs the handler: it only goes on while the tenant is
+  /// in memory and the command appends; every other path starts again from the pool.
+  void attempt(std::shared_ptr<command_run> run, bool on_caller = false) {
+    // A stopped repository answers `closed` (post_attempt), even where the store is still open.
+    if (on_caller && (run->replay_first || run->bypass_cache || pool.stopped()))
+      return post_attempt(std::move(run));
     const std::string& id = run->id.str();
     // An Idempotency-Key's earlier run is looked for first only once this run met its traces
     // (its append found the key's event ids stored). Otherwise only before an answer other
@@ -388,6 +409,7 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
       if (*replay) return complete(*run, std::move(**replay));
     }
     auto answer = [&](execute_outcome outcome) {
+      if (on_caller) return post_attempt(std::move(run));
       if (run->opts.event_id_seed && !run->replay_first) {
         auto replay = find_replay(id, *run->opts.event_id_seed);
         if (!replay) return complete(*run, store_failure(replay.error()));
@@ -396,7 +418,8 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
       complete(*run, std::move(outcome));
     };
 
-    auto loaded = load_current(id, run->bypass_cache);
+    auto loaded = load_current(id, run->bypass_cache, !on_caller);
+    if (on_caller && (!loaded || !*loaded)) return post_attempt(std::move(run));
     if (!loaded) return complete(*run, store_failure(loaded.error()));
     const loaded_tenant& current = **loaded;
     if (run->opts.expected_version && *run->opts.expected_version != current.version)

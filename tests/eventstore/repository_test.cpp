@@ -37,11 +37,13 @@ domain::command payment(std::string payment_id) {
 }
 
 execute_outcome run(repository& repo, const tenant_id& id, domain::command cmd,
-                    execute_options opts = {}) {
+                    execute_options opts = {}, std::thread::id* handler_thread = nullptr) {
   std::promise<execute_outcome> p;
   auto f = p.get_future();
-  repo.execute(id, std::move(cmd), std::move(opts),
-               [&p](execute_outcome o) { p.set_value(std::move(o)); });
+  repo.execute(id, std::move(cmd), std::move(opts), [&p, handler_thread](execute_outcome o) {
+    if (handler_thread) *handler_thread = std::this_thread::get_id();
+    p.set_value(std::move(o));
+  });
   return f.get();
 }
 
@@ -54,6 +56,7 @@ class conflicting_store final : public event_store {
       : inner_(inner), target_(std::move(target)), conflicts_(conflicts) {}
 
   void append(append_request r, append_handler h) override {
+    append_thread_.store(std::this_thread::get_id());
     if (r.stream_id == target_ && conflicts_ > 0) {
       --conflicts_;
       const domain::event e{domain::payment_succeeded{test::new_event_id(), 1, "EUR"},
@@ -108,8 +111,11 @@ class conflicting_store final : public event_store {
   store_stats stats() const override { return inner_.stats(); }
   void set_commit_observer(commit_observer o) override { inner_.set_commit_observer(std::move(o)); }
   void stop() override { inner_.stop(); }
+  /// The thread that made the last append.
+  std::thread::id append_thread() const { return append_thread_.load(); }
 
  private:
+  std::atomic<std::thread::id> append_thread_{};
   event_store& inner_;
   std::string target_;
   std::atomic<int> conflicts_;
@@ -503,6 +509,56 @@ TYPED_TEST(Repository, TheCacheFollowsAppendsMadeBesideTheRepository) {
   EXPECT_EQ(this->repo().stats().retries, 0u);  // reloaded before deciding, no conflict
   EXPECT_EQ(out->state().version.value, 4u);
   EXPECT_TRUE(out->state().seen_payment_ids.contains("p-direct"));
+}
+
+// A command runs on the caller's thread as far as its append while the tenant is in memory (a
+// new stream, a cached state); a tenant that must be read from the store is loaded on the pool.
+TYPED_TEST(Repository, OnlyACommandThatNeedsNoReadAppendsFromTheCallersThread) {
+  const auto me = std::this_thread::get_id();
+  const auto a = tid(1);
+  conflicting_store spy(this->store(), "", 0);
+  {
+    repository repo(spy, this->options());
+    ASSERT_TRUE(run(repo, a, create(a)));
+    EXPECT_EQ(spy.append_thread(), me);  // a new stream
+    ASSERT_TRUE(run(repo, a, payment("p1")));
+    EXPECT_EQ(spy.append_thread(), me);  // cached
+  }
+  auto uncached = this->options();
+  uncached.cache_entries = 0;
+  repository repo(spy, uncached);
+  ASSERT_TRUE(run(repo, a, payment("p2")));
+  EXPECT_NE(spy.append_thread(), std::thread::id{});
+  EXPECT_NE(spy.append_thread(), me);  // folded from the store: not on the caller's thread
+}
+
+// Whatever the answer, a handler never runs inside execute() on the caller's thread (callers
+// may hold locks the handler takes).
+TYPED_TEST(Repository, HandlersNeverRunOnTheCallersThread) {
+  const auto me = std::this_thread::get_id();
+  const auto a = tid(1);
+  std::thread::id where;
+  const auto missing = run(this->repo(), a, domain::suspend_tenant{"x"}, {}, &where);
+  EXPECT_FALSE(missing.has_value());  // a domain error
+  EXPECT_NE(where, me);
+  ASSERT_TRUE(run(this->repo(), a, create(a), {}, &where));  // an append
+  EXPECT_NE(where, me);
+  execute_options stale;
+  stale.expected_version = 5;
+  EXPECT_FALSE(run(this->repo(), a, domain::suspend_tenant{"x"}, stale, &where));  // 412
+  EXPECT_NE(where, me);
+  ASSERT_TRUE(run(this->repo(), a, domain::suspend_tenant{"x"}));
+  const auto noop = run(this->repo(), a, domain::suspend_tenant{"x"}, {}, &where);
+  ASSERT_TRUE(noop.has_value());
+  EXPECT_TRUE(noop->events.empty());  // a no-op
+  EXPECT_NE(where, me);
+  execute_options keyed;
+  keyed.event_id_seed = "key-1";
+  ASSERT_TRUE(run(this->repo(), a, payment("p3"), keyed, &where));
+  EXPECT_NE(where, me);
+  const auto replayed = run(this->repo(), a, payment("p3"), keyed, &where);  // the key's replay
+  ASSERT_TRUE(replayed.has_value());
+  EXPECT_NE(where, me);
 }
 
 TYPED_TEST(Repository, AfterStopCommandsCompleteWithClosed) {
