@@ -139,6 +139,9 @@ class task_pool {
   std::atomic<bool> stopped_{false};
 };
 
+/// Set on the caller's thread while execute() submits an append there (attempt, on_caller).
+thread_local bool caller_appending = false;
+
 /// A loaded tenant as the cache holds it: shared, never changed once cached, so a hit costs a
 /// reference count instead of a copy of the state's strings.
 using shared_tenant = std::shared_ptr<const loaded_tenant>;
@@ -238,25 +241,32 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
   void complete(command_run& run, execute_outcome outcome) {
     executed.fetch_add(1, std::memory_order_relaxed);
     const std::string& id = run.id.str();  // the caller holds `run` until this returns
+    // The tenant's next command is taken (or the tenant released) before the handler runs: a
+    // caller that sends its next command from the handler finds the tenant free, not queued
+    // behind a command that has finished.
+    auto next = take_next(id);
     run.handler(std::move(outcome));
-    for (;;) {
-      std::shared_ptr<command_run> next;
-      {
-        std::lock_guard lk(inflight_mu);
-        const auto it = inflight.find(id);
-        if (it == inflight.end()) return;
-        if (it->second.empty()) {
-          inflight.erase(it);
-          return;
-        }
-        next = std::move(it->second.front());
-        it->second.pop_front();
-      }
+    while (next) {
       auto self = shared_from_this();
       if (pool.post([self, next] { self->attempt(next); })) return;
       executed.fetch_add(1, std::memory_order_relaxed);
       next->handler(store_failure(make_error_code(errc::closed)));
+      next = take_next(id);
     }
+  }
+
+  /// The tenant's next queued command, now its running one; or null, the tenant released.
+  std::shared_ptr<command_run> take_next(const std::string& id) {
+    std::lock_guard lk(inflight_mu);
+    const auto it = inflight.find(id);
+    if (it == inflight.end()) return nullptr;
+    if (it->second.empty()) {
+      inflight.erase(it);
+      return nullptr;
+    }
+    auto next = std::move(it->second.front());
+    it->second.pop_front();
+    return next;
   }
 
   void post_attempt(std::shared_ptr<command_run> run) {
@@ -461,9 +471,17 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
     if (claims.release) req.claims.push_back({unique_claim::op::release, *claims.release});
     if (claims.claim) req.claims.push_back({unique_claim::op::claim, *claims.claim});
 
+    // A store may answer at once (stopped, say): on the caller's thread that answer is finished
+    // on the pool, so that the handler never runs inside execute().
+    caller_appending = on_caller;
     store.append(std::move(req), [self = shared_from_this(), run](append_outcome o) mutable {
+      if (caller_appending) {
+        caller_appending = false;
+        if (self->pool.post([self, run, o] { self->appended(run, o); })) return;
+      }
       self->appended(std::move(run), std::move(o));
     });
+    caller_appending = false;
   }
 
   // On the store's writer thread: quick work only; anything blocking goes back to the pool.

@@ -532,6 +532,28 @@ TYPED_TEST(Repository, OnlyACommandThatNeedsNoReadAppendsFromTheCallersThread) {
   EXPECT_NE(spy.append_thread(), me);  // folded from the store: not on the caller's thread
 }
 
+// The tenant is released before the handler runs: a command sent from the handler is not queued
+// behind the one that finished, so it appends from the handler's own thread.
+TYPED_TEST(Repository, ACommandSentFromAHandlerFindsItsTenantFree) {
+  const auto a = tid(1);
+  conflicting_store spy(this->store(), "", 0);
+  repository repo(spy, this->options());
+  ASSERT_TRUE(run(repo, a, create(a)));
+  std::promise<std::pair<std::thread::id, std::thread::id>> threads;  // handler's, append's
+  std::promise<execute_outcome> second;
+  repo.execute(a, payment("p1"), {}, [&](execute_outcome first) {
+    EXPECT_TRUE(first.has_value());
+    repo.execute(a, payment("p2"), {},
+                 [&second](execute_outcome o) { second.set_value(std::move(o)); });
+    threads.set_value({std::this_thread::get_id(), spy.append_thread()});
+  });
+  const auto [handler_thread, append_thread] = threads.get_future().get();
+  EXPECT_EQ(append_thread, handler_thread);
+  const auto out = second.get_future().get();
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->state().version.value, 3u);
+}
+
 // Whatever the answer, a handler never runs inside execute() on the caller's thread (callers
 // may hold locks the handler takes).
 TYPED_TEST(Repository, HandlersNeverRunOnTheCallersThread) {
@@ -558,6 +580,12 @@ TYPED_TEST(Repository, HandlersNeverRunOnTheCallersThread) {
   EXPECT_NE(where, me);
   const auto replayed = run(this->repo(), a, payment("p3"), keyed, &where);  // the key's replay
   ASSERT_TRUE(replayed.has_value());
+  EXPECT_NE(where, me);
+  // A store that refuses the append at once (stopped) while the tenant is still cached.
+  this->store().stop();
+  const auto closed = run(this->repo(), a, payment("p4"), {}, &where);
+  ASSERT_FALSE(closed.has_value());
+  EXPECT_EQ(closed.error().store_error, make_error_code(errc::closed));
   EXPECT_NE(where, me);
 }
 

@@ -9,10 +9,12 @@
 /// while the store's in-memory stream head still matches it.
 ///
 /// Threading: every member is safe to call from any thread. `execute` never blocks (an Asio
-/// coroutine may call it and wait for the handler). The handler runs exactly once, on a
-/// repository pool thread or on the store's writer thread: it must be quick and must not block
-/// (post to your own executor). The `load*` members are blocking: call them off io_context
-/// threads.
+/// coroutine may call it and wait for the handler): when the tenant is in memory (a new stream,
+/// a cached state) it decides and submits the append on the caller's thread, CPU work only;
+/// anything that reads the store runs on the pool. The handler runs exactly once, never inside
+/// `execute`: on a repository pool thread or on the store's writer or sync thread. It must be
+/// quick and must not block (post to your own executor). The `load*` members are blocking:
+/// call them off io_context threads.
 ///
 /// Lifecycle: construct, use, `stop()` (or destroy): queued work completes, later `execute`
 /// calls complete with errc::closed.
