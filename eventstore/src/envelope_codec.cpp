@@ -47,25 +47,6 @@ namespace {
 
 using ::tenant::eventstore::detail::append_json_string;
 
-// `key` is one of the literal field names below: plain ASCII, never escaped.
-void append_key(std::string& out, std::string_view key) {
-  out += '"';
-  out += key;
-  out += "\":";
-}
-
-void append_string(std::string& out, std::string_view key, std::string_view value) {
-  append_key(out, key);
-  append_json_string(out, value);
-}
-
-void append_number(std::string& out, std::string_view key, std::uint64_t value) {
-  append_key(out, key);
-  char buf[24];
-  const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-  out.append(buf, end);
-}
-
 using ::tenant::eventstore::detail::thread_parser;
 
 std::error_code invalid() {
@@ -97,55 +78,11 @@ bool get_u64(simdjson::dom::object obj, std::string_view key, std::uint64_t& out
 
 }  // namespace
 
-namespace {
-
-// Field by field through append_json_string: for strings that need escapes.
-std::string encode_envelope_escaped(const proposed_event& e, std::string_view stream_id,
-                                    std::string_view tenant_id, std::uint64_t version,
-                                    std::uint64_t position, const event_metadata& metadata) {
-  std::string out;
-  out.reserve(e.data_json.size() + 384);
-  out += '{';
-  append_string(out, "event_id", e.event_id);
-  out += ',';
-  append_string(out, "type", e.type);
-  out += ',';
-  append_number(out, "schema_version", e.schema_version);
-  out += ',';
-  append_string(out, "stream_id", stream_id);
-  out += ',';
-  append_string(out, "tenant_id", tenant_id);
-  out += ',';
-  append_number(out, "version", version);
-  out += ',';
-  append_number(out, "position", position);
-  out += ',';
-  append_string(out, "occurred_at", domain::format_time(e.occurred_at));
-  out += ',';
-  append_key(out, "data");
-  out += e.data_json.empty() ? std::string_view("{}") : std::string_view(e.data_json);
-  out += ',';
-  append_key(out, "metadata");
-  out += '{';
-  append_string(out, "correlation_id", metadata.correlation_id);
-  out += ',';
-  append_string(out, "causation_id", metadata.causation_id);
-  out += ',';
-  append_string(out, "actor", metadata.actor);
-  out += ',';
-  append_string(out, "traceparent", metadata.traceparent);
-  out += "}}";
-  return out;
-}
-
-}  // namespace
-
 std::string encode_envelope(const proposed_event& e, std::string_view stream_id,
                             std::string_view tenant_id, std::uint64_t version,
                             std::uint64_t position, const event_metadata& metadata) {
-  // Nothing to escape (the usual case): the bytes encode_envelope_escaped writes, copied into
-  // one buffer sized up front instead of ~60 appends. Each field is its literal prefix (the
-  // separator, the key and its colon) and its value: a string, a number or raw JSON.
+  // One table of the envelope's fields, each its literal prefix (the separator, the key and its
+  // colon) and its value: a string, a number or raw JSON.
   enum class kind : std::uint8_t { string, number, raw };
   struct field {
     std::string_view prefix;
@@ -171,12 +108,34 @@ std::string encode_envelope(const proposed_event& e, std::string_view stream_id,
       {"}}", kind::raw, {}},
   };
   std::size_t size = 0;
+  bool escapes = false;
   for (const auto& f : fields) {
-    if (f.k == kind::string && needs_escape(f.text))
-      return encode_envelope_escaped(e, stream_id, tenant_id, version, position, metadata);
+    escapes = escapes || (f.k == kind::string && needs_escape(f.text));
     size += f.prefix.size() + f.text.size() + (f.k == kind::string ? 2 : 0) +
             (f.k == kind::number ? 20 : 0);
   }
+  if (escapes) {
+    // Field by field, strings through append_json_string (Boost.JSON's escapes).
+    std::string out;
+    out.reserve(size + 64);
+    char digits[24];
+    for (const auto& f : fields) {
+      out += f.prefix;
+      switch (f.k) {
+        case kind::string:
+          append_json_string(out, f.text);
+          break;
+        case kind::number:
+          out.append(digits, std::to_chars(digits, digits + sizeof digits, f.number).ptr);
+          break;
+        case kind::raw:
+          out += f.text;
+          break;
+      }
+    }
+    return out;
+  }
+  // Nothing to escape (the usual case): copied into one buffer sized up front.
   std::string out(size, '\0');
   char* p = out.data();
   char* const end = p + size;
