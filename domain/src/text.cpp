@@ -4,27 +4,13 @@
 #include <unicode/utf8.h>
 
 #include <cstdint>
-#include <cstring>
 #include <limits>
+
+#include "tenant/domain/ascii.hpp"
 
 namespace tenant::domain::detail {
 
 namespace {
-
-// Field values are mostly ASCII: one test of 8 bytes at a time answers both helpers without
-// decoding code points.
-bool all_ascii(std::string_view s) {
-  std::size_t i = 0;
-  std::uint64_t bits = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    bits |= w;
-  }
-  for (; i < s.size(); ++i)
-    bits |= static_cast<std::uint8_t>(s[i]);
-  return (bits & 0x8080808080808080ull) == 0;
-}
 
 // Unicode White_Space within ASCII: U+0009..U+000D and U+0020 (not U+001C..U+001F).
 bool ascii_white_space(char c) {
@@ -34,7 +20,8 @@ bool ascii_white_space(char c) {
 }  // namespace
 
 std::optional<std::size_t> utf8_length(std::string_view s) {
-  if (all_ascii(s)) return s.size();
+  // Field values are mostly ASCII: one 8-bytes-at-a-time test, no decoding of code points.
+  if (is_ascii(s)) return s.size();
   // ICU's macros index with int32_t; nothing that long is a field value.
   if (s.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
     return std::nullopt;
@@ -51,7 +38,7 @@ std::optional<std::size_t> utf8_length(std::string_view s) {
 }
 
 std::string trim(std::string_view s) {
-  if (all_ascii(s)) {
+  if (is_ascii(s)) {
     std::size_t begin = 0, end = s.size();
     while (begin < end && ascii_white_space(s[begin]))
       ++begin;

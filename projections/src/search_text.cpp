@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "search_text_detail.hpp"
+#include "tenant/domain/ascii.hpp"
 
 namespace tenant::projections {
 
@@ -80,19 +81,7 @@ inline std::pair<char_class, std::size_t> classify(std::string_view s, std::size
   return {other, 0};
 }
 
-// True when no byte has its high bit set, 8 bytes at a time.
-bool is_ascii(std::string_view s) {
-  std::size_t i = 0;
-  std::uint64_t any = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    any |= w;
-  }
-  for (; i < s.size(); ++i)
-    any |= static_cast<unsigned char>(s[i]);
-  return (any & 0x8080808080808080ull) == 0;
-}
+using domain::is_ascii;
 
 enum class text_kind { other, ascii, simple };
 
