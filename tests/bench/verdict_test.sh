@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# bench/run's pass/fail rule (bench/lib/verdict.sh) and bench/known_gaps: which rows fail
+# `bench/run --quick` (and so CI), which are known gaps, and that every listed key is a row key.
+# usage: verdict_test.sh SOURCE_DIR
+set -uo pipefail
+src=${1:?source dir}
+# shellcheck source=bench/lib/verdict.sh
+source "$src/bench/lib/verdict.sh"
+failures=0
+expect() { # what got want
+  if [ "$2" != "$3" ]; then
+    echo "FAIL: $1: got [$2], want [$3]"
+    failures=$((failures + 1))
+  fi
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '%s\n' '# a comment line' '' 'post  5,8  below half today' 'pg 8 also' >"$tmp/gaps"
+load_known_gaps "$tmp/gaps"
+expect "gap keys" "$(printf '%s\n' "${!known_gap[@]}" | sort | tr '\n' ' ')" "pg post "
+expect "issues of post" "${known_gap[post]}" "5,8"
+
+verdict get 0.85 ">=" 0.8 1
+expect "at target: result" "$v_result" "pass"
+expect "at target: fail" "$v_fail" 0
+verdict get 0.5 ">=" 0.8 1
+expect "below target, above half: result" "$v_result" "below target"
+expect "below target, above half: fail" "$v_fail" 0
+verdict get 0.39 ">=" 0.8 1
+expect "below half, quick: result" "$v_result" "**below half target**"
+expect "below half, quick: fail" "$v_fail" 1
+verdict get 0.39 ">=" 0.8 0
+expect "below half, full run: fail" "$v_fail" 0
+verdict get 0.4 ">=" 0.8 1
+expect "exactly half: fail" "$v_fail" 0
+
+verdict post 0.12 ">=" 0.4 1
+expect "known gap below half: result" "$v_result" "**below half target**, known gap (issue 5,8)"
+expect "known gap below half: fail" "$v_fail" 0
+expect "known gap below half: note" "$v_note" ""
+verdict post 0.25 ">=" 0.4 1
+expect "known gap above half: result" "$v_result" "below target"
+expect "known gap above half: fail" "$v_fail" 0
+[ -n "$v_note" ] || { echo "FAIL: a known gap above half its target gives no note"; failures=$((failures + 1)); }
+verdict post "" ">=" 0.4 1
+expect "known gap without a figure: result" "$v_result" "**error** (no figure)"
+expect "known gap without a figure: fail" "$v_fail" 1
+verdict kafka "" ">=" 0.8 0
+expect "no figure, full run: fail" "$v_fail" 1
+
+verdict memory 0.53 "<=" 1.0 1
+expect "<= within: result" "$v_result" "pass"
+verdict memory 1.5 "<=" 1.0 1
+expect "<= over, within twice: result" "$v_result" "below target"
+verdict memory 2.5 "<=" 1.0 1
+expect "<= over twice: fail" "$v_fail" 1
+
+# The repository's list: every key must be one bench/run reports, or the entry silently
+# exempts nothing (and a renamed row would lose its exemption without anyone noticing).
+load_known_gaps "$src/bench/known_gaps"
+keys=$( (grep -oE '^\s*row [a-z_]+ ' "$src/bench/run" | awk '{print $2}'
+  grep -oE '"(GET|POST|LIST):' "$src/bench/run" | tr -d '":' | tr '[:upper:]' '[:lower:]') | sort -u)
+[ "${#known_gap[@]}" -gt 0 ] || { echo "FAIL: bench/known_gaps lists nothing"; failures=$((failures + 1)); }
+for k in "${!known_gap[@]}"; do
+  grep -qx "$k" <<<"$keys" || { echo "FAIL: bench/known_gaps key '$k' is not a row of bench/run (rows: ${keys//$'\n'/ })"; failures=$((failures + 1)); }
+  [[ "${known_gap[$k]}" =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "FAIL: key '$k': issues '${known_gap[$k]}' are not numbers"; failures=$((failures + 1)); }
+done
+
+if [ "$failures" -gt 0 ]; then echo "$failures failure(s)"; exit 1; fi
+echo "verdict rule and bench/known_gaps: ok (${#known_gap[@]} known gaps: ${!known_gap[*]})"
