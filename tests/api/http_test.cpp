@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <random>
@@ -74,6 +75,49 @@ TEST(request_context, headers_are_case_insensitive_and_empty_when_absent) {
   request_context ctx(std::move(req));
   EXPECT_EQ(ctx.header("x-min-position"), "42");
   EXPECT_EQ(ctx.header(http::field::authorization), "");
+}
+
+// header() walks the fields in arrival order instead of the container's find(): the same answer
+// (the first occurrence, any case) for known and unknown names, repeated fields, and fields as
+// the parser stores them.
+TEST(request_context, header_lookups_agree_with_beasts_find_on_parsed_requests) {
+  const std::string raw =
+      "GET /api/v1/tenants HTTP/1.1\r\n"
+      "host: example.test\r\n"
+      "AUTHORIZATION: Bearer first\r\n"
+      "Authorization: Bearer second\r\n"
+      "X-Min-Position: 7\r\n"
+      "x-min-position: 8\r\n"
+      "Idempotency-Key: k-1\r\n"
+      "If-Match: \"3\"\r\n"
+      "X-Empty:\r\n"
+      "\r\n";
+  http::request_parser<http::string_body> parser;
+  boost::system::error_code ec;
+  parser.put(boost::asio::buffer(raw), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  ASSERT_TRUE(parser.is_done());
+  const auto req = parser.get();
+  request_context ctx(parser.release());
+  const auto expected = [&req](std::string_view name) -> std::string_view {
+    const auto it = req.find(name);
+    return it == req.end() ? std::string_view{} : std::string_view(it->value());
+  };
+  for (std::string_view name :
+       {"Host", "HOST", "authorization", "Authorization", "x-min-position", "X-MIN-POSITION",
+        "idempotency-key", "if-match", "IF-MATCH", "x-empty", "content-type", "x-absent", ""}) {
+    EXPECT_EQ(ctx.header(name), expected(name)) << name;
+  }
+  EXPECT_EQ(ctx.header("authorization"), "Bearer first");
+  EXPECT_EQ(ctx.header("x-min-position"), "7");
+  EXPECT_EQ(ctx.header("x-empty"), "");
+  for (const auto f : {http::field::host, http::field::authorization, http::field::if_match,
+                       http::field::content_type, http::field::accept}) {
+    const auto it = req.find(f);
+    EXPECT_EQ(ctx.header(f), it == req.end() ? std::string_view{} : std::string_view(it->value()))
+        << http::to_string(f);
+  }
+  EXPECT_EQ(ctx.header(http::field::unknown), "");
 }
 
 TEST(request_context, base_url_prefers_the_configured_public_url) {
