@@ -472,7 +472,8 @@ struct repository::impl : std::enable_shared_from_this<repository::impl> {
     if (claims.claim) req.claims.push_back({unique_claim::op::claim, *claims.claim});
 
     // A store may answer at once (stopped, say): on the caller's thread that answer is finished
-    // on the pool, so that the handler never runs inside execute().
+    // on the pool, so that the handler does not run inside execute() (unless the pool stopped
+    // meanwhile: see the header's Lifecycle).
     caller_appending = on_caller;
     store.append(std::move(req), [self = shared_from_this(), run](append_outcome o) mutable {
       if (caller_appending) {

@@ -589,11 +589,14 @@ TYPED_TEST(Repository, HandlersNeverRunOnTheCallersThread) {
   EXPECT_NE(where, me);
 }
 
+// As the header says: with no pool thread left, the handler runs at once on the caller's thread.
 TYPED_TEST(Repository, AfterStopCommandsCompleteWithClosed) {
   this->repo().stop();
-  const auto out = run(this->repo(), tid(1), create(tid(1)));
+  std::thread::id where;
+  const auto out = run(this->repo(), tid(1), create(tid(1)), {}, &where);
   ASSERT_FALSE(out.has_value());
   EXPECT_EQ(out.error().store_error, make_error_code(errc::closed));
+  EXPECT_EQ(where, std::this_thread::get_id());
 }
 
 }  // namespace

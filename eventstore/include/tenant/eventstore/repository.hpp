@@ -11,13 +11,16 @@
 /// Threading: every member is safe to call from any thread. `execute` never blocks (an Asio
 /// coroutine may call it and wait for the handler): when the tenant is in memory (a new stream,
 /// a cached state) it decides and submits the append on the caller's thread, CPU work only;
-/// anything that reads the store runs on the pool. The handler runs exactly once, never inside
-/// `execute`: on a repository pool thread or on the store's writer or sync thread. It must be
-/// quick and must not block (post to your own executor). The `load*` members are blocking:
-/// call them off io_context threads.
+/// anything that reads the store runs on the pool. The handler runs exactly once, and while the
+/// repository runs never inside `execute`: on a repository pool thread or on the store's writer
+/// or sync thread. It must be quick and must not block (post to your own executor). The `load*`
+/// members are blocking: call them off io_context threads.
 ///
 /// Lifecycle: construct, use, `stop()` (or destroy): queued work completes, later `execute`
-/// calls complete with errc::closed.
+/// calls complete with errc::closed. With no pool thread left to run it, that handler runs at
+/// once on the calling thread, inside `execute`; so does the handler of an `execute` that
+/// races with `stop()` (its post to the pool is refused). Callers that may hold a lock the
+/// handler takes must not call `execute` once they may have stopped the repository.
 
 #include <boost/system/result.hpp>
 #include <cstdint>
