@@ -67,5 +67,14 @@ for k in "${!known_gap[@]}"; do
   [[ "${known_gap[$k]}" =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "FAIL: key '$k': issues '${known_gap[$k]}' are not numbers"; failures=$((failures + 1)); }
 done
 
+# bench/run --help prints its whole header comment (up to the first line that is not one),
+# however long the header grows.
+help=$("$src/bench/run" --help)
+first_code=$(grep -n -v '^#' "$src/bench/run" | head -1 | cut -d: -f1)
+last_comment=$(sed -n "$((first_code - 1))p" "$src/bench/run" | sed 's/^# \{0,1\}//')
+expect "--help: first line" "$(head -1 <<<"$help")" "$(sed -n 2p "$src/bench/run" | sed 's/^# //')"
+expect "--help: last line is the header's last" "$(tail -1 <<<"$help")" "$last_comment"
+expect "--help: one line per header line" "$(wc -l <<<"$help")" "$((first_code - 2))"
+
 if [ "$failures" -gt 0 ]; then echo "$failures failure(s)"; exit 1; fi
 echo "verdict rule and bench/known_gaps: ok (${#known_gap[@]} known gaps: ${!known_gap[*]})"
