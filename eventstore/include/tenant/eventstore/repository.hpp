@@ -19,8 +19,9 @@
 /// Lifecycle: construct, use, `stop()` (or destroy): queued work completes, later `execute`
 /// calls complete with errc::closed. With no pool thread left to run it, that handler runs at
 /// once on the calling thread, inside `execute`; so does the handler of an `execute` that
-/// races with `stop()` (its post to the pool is refused). Callers that may hold a lock the
-/// handler takes must not call `execute` once they may have stopped the repository.
+/// races with `stop()` (its post to the pool is refused). A caller that holds a lock its
+/// handler takes must therefore be stopped before the repository (tenantd stops the server,
+/// Kafka's consumers and provisioning first).
 
 #include <boost/system/result.hpp>
 #include <cstdint>
