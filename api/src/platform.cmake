@@ -34,23 +34,28 @@ else()
   message(STATUS "Swagger UI assets not found (${_tenant_ui_dir}): /docs serves a plain page")
 endif()
 
-# Build facts for GET /admin/status (api/src/platform.cpp). The commit is read at configure
-# time: a build from a later commit without re-running CMake shows the older one.
+# Build facts for GET /admin/status (api/src/platform.cpp). The commit is read at every build
+# (cmake/TenantGitCommit.cmake writes tenant_git_commit.hpp, and only when it changed), so a
+# checkout rebuilt at a later commit without re-running CMake reports the commit it was built
+# from.
 find_package(Git QUIET)
-set(_tenant_git_commit "unknown")
+set(_tenant_git_hpp ${CMAKE_CURRENT_BINARY_DIR}/generated/build/tenant_git_commit.hpp)
+set(_tenant_git_exe git)
 if(GIT_FOUND)
-  execute_process(COMMAND ${GIT_EXECUTABLE} -C ${PROJECT_SOURCE_DIR} rev-parse --short=12 HEAD
-    OUTPUT_VARIABLE _tenant_git_out RESULT_VARIABLE _tenant_git_rc
-    OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-  if(_tenant_git_rc EQUAL 0 AND _tenant_git_out)
-    set(_tenant_git_commit ${_tenant_git_out})
-  endif()
+  set(_tenant_git_exe ${GIT_EXECUTABLE})
 endif()
+add_custom_target(tenant_git_commit
+  COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DOUTPUT=${_tenant_git_hpp}
+          -DGIT=${_tenant_git_exe} -P ${PROJECT_SOURCE_DIR}/cmake/TenantGitCommit.cmake
+  BYPRODUCTS ${_tenant_git_hpp}
+  COMMENT "Reading the source tree's commit"
+  VERBATIM)
+add_dependencies(tenant_api tenant_git_commit)
+target_include_directories(tenant_api PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/generated/build)
 set(_tenant_build_type "${CMAKE_BUILD_TYPE}")
 if(NOT _tenant_build_type)
   set(_tenant_build_type "unspecified")
 endif()
 set_property(SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/src/platform.cpp APPEND PROPERTY COMPILE_DEFINITIONS
   "TENANTD_VERSION=\"${PROJECT_VERSION}\""
-  "TENANTD_GIT_COMMIT=\"${_tenant_git_commit}\""
   "TENANTD_BUILD_TYPE=\"${_tenant_build_type}\"")

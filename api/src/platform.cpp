@@ -13,6 +13,7 @@
 #include "tenant/eventstore/event_store.hpp"
 #include "tenant/projections/errors.hpp"
 #include "tenant/projections/read_model.hpp"
+#include "tenant_git_commit.hpp"  // generated at build time (cmake/TenantGitCommit.cmake)
 
 namespace tenant::api {
 
@@ -229,11 +230,7 @@ build_info current_build() {
 #else
   b.version = "0.1.0";
 #endif
-#ifdef TENANTD_GIT_COMMIT
-  b.git_commit = TENANTD_GIT_COMMIT;
-#else
-  b.git_commit = "unknown";
-#endif
+  b.git_commit = TENANTD_GIT_COMMIT;  // tenant_git_commit.hpp, written at build time
 #ifdef TENANTD_BUILD_TYPE
   b.build_type = TENANTD_BUILD_TYPE;
 #elif defined(NDEBUG)
