@@ -2,13 +2,18 @@
 // opens beside a running writer, and verify.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <future>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "tenant/eventstore/event_store.hpp"
+#include "tenant/eventstore/rocksdb_logger.hpp"
 #include "tenant/eventstore/verify.hpp"
 #include "test_support.hpp"
 
@@ -606,6 +611,33 @@ TEST_F(Verify, FindsStaleAndStrayIndexEntries) {
 TEST_F(Verify, MissingStoreIsNotFound) {
   EXPECT_EQ(verify_rocksdb_store((dir_.path() / "nothing").string()).error(),
             make_error_code(errc::not_found));
+}
+
+// RocksDB's warnings reach tenantd's log, except the one it raises on opening every file that
+// a projection replay ingested (no unique id recorded for it): nothing to act on.
+TEST(RocksdbLogger, ForwardsWarningsButNotTheUnverifiableIngestedFileOne) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  auto log = make_rocksdb_logger("projections");
+  // As ROCKS_LOG_WARN formats them: "[file:line] " then the message.
+  rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, log,
+               "[%s:723] At least one SST file opened without unique ID to verify: %d.sst",
+               "table/block_based/block_based_table_reader.cc", 41);
+  rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, log, "[%s:12] Compaction is too slow: %d",
+               "db/x.cc", 7);
+  rocksdb::Log(rocksdb::InfoLogLevel::ERROR_LEVEL, log, "[%s:9] unique ID mismatch in %d.sst",
+               "db/y.cc", 42);
+  rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, log, "[%s:1] flushed", "db/z.cc");
+  spdlog::set_default_logger(previous);
+  const std::string text = out.str();
+  EXPECT_EQ(text.find("without unique ID"), std::string::npos) << text;
+  EXPECT_NE(text.find("rocksdb projections: [db/x.cc:12] Compaction is too slow: 7"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("unique ID mismatch in 42.sst"), std::string::npos) << text;
+  EXPECT_EQ(text.find("flushed"), std::string::npos) << text;
 }
 
 }  // namespace
