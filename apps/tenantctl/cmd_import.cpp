@@ -18,13 +18,29 @@ namespace {
 const tenantctl::registrar reg{
     "import", "Append an NDJSON export to an empty event store (positions preserved)",
     [](CLI::App& sub, tenantctl::global_options& g) -> std::function<int()> {
-      auto input = std::make_shared<std::string>();
-      sub.add_option("-i,--input", *input, "file to read, - for stdin")->required();
+      auto input = std::make_shared<std::string>("-");
+      sub.add_option("-i,--input", *input,
+                     "file to read, - for stdin (so `tenantctl export | tenantctl --data-dir NEW "
+                     "import` copies a log)")
+          ->capture_default_str();
       return [&g, input]() -> int {
         namespace fs = std::filesystem;
         // The input is read twice (validate, then append): stdin is spooled to a file first.
         std::string path = *input;
-        fs::path spool;
+        if (path == "-" && ::isatty(STDIN_FILENO)) {
+          std::fprintf(stderr,
+                       "import: the export is read from standard input, which is a terminal: pipe "
+                       "one in (tenantctl export | tenantctl --data-dir NEW import) or pass "
+                       "--input FILE\n");
+          return 2;
+        }
+        struct cleanup {
+          fs::path p;
+          ~cleanup() {
+            std::error_code ec;
+            if (!p.empty()) fs::remove(p, ec);
+          }
+        } guard;
         if (path == "-") {
           char tmpl[] = "/tmp/tenantctl-import-XXXXXX";
           const int fd = ::mkstemp(tmpl);
@@ -33,22 +49,20 @@ const tenantctl::registrar reg{
             return 2;
           }
           ::close(fd);
-          spool = tmpl;
-          std::ofstream out(spool, std::ios::binary);
-          out << std::cin.rdbuf();
-          if (!out) {
-            std::fprintf(stderr, "import: cannot spool stdin\n");
+          guard.p = tmpl;
+          std::ofstream out(guard.p, std::ios::binary);
+          // Copied by hand: `out << std::cin.rdbuf()` fails an empty input as if it were a
+          // write error.
+          char buf[1 << 16];
+          std::size_t n = 0;
+          while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0)
+            out.write(buf, static_cast<std::streamsize>(n));
+          if (std::ferror(stdin) || !out.flush()) {
+            std::fprintf(stderr, "import: cannot spool standard input to %s\n", tmpl);
             return 2;
           }
-          path = spool.string();
+          path = guard.p.string();
         }
-        struct cleanup {
-          fs::path p;
-          ~cleanup() {
-            std::error_code ec;
-            if (!p.empty()) fs::remove(p, ec);
-          }
-        } guard{spool};
         std::ifstream in(path, std::ios::binary);
         if (!in) {
           std::fprintf(stderr, "import: cannot read %s\n", path.c_str());

@@ -6,12 +6,17 @@ across a restart), pagination edges, time travel, the events route and the provi
 process manager. Tokens come from `tenantctl token` when this build has it.
 
 Run through ctest (label e2e), or: TENANTD_BIN=... TENANTCTL_BIN=... python3 api_e2e.py -v"""
+import json
 import os
+import pty
+import shutil
+import subprocess
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tenantd_harness import Tenantd, tenantctl_supports, wait_until  # noqa: E402
+from tenantd_harness import Tenantd, binary, tenantctl_supports, wait_until  # noqa: E402
 
 AUTH = tenantctl_supports("token")
 SECRET = "e2e-secret-0123456789abcdef0123456789abcdef"
@@ -481,6 +486,70 @@ class ApiTest(unittest.TestCase):
         for p in ("/api/v1/tenants", "/api/v1/tenants/{id}/events", "/v1/tenants/{id}/switch",
                   "/v0.1/tenants/count"):
             self.assertIn(p, paths)
+
+
+class ExportImportTest(unittest.TestCase):
+    """`tenantctl export | tenantctl import` moves a whole log written by tenantd, from the
+    command line (issue 4 item 7): positions and event ids kept, the copy verifies, and import
+    refuses a non-empty store and a malformed line, naming it."""
+
+    def ctl(self, data_dir, *args, stdin=None):
+        return subprocess.run([binary("TENANTCTL_BIN"), "--data-dir", data_dir, *args],
+                              input=stdin, capture_output=True, timeout=120)
+
+    def test_export_pipes_into_import_and_the_copy_verifies(self):
+        server = start_server()
+        copy = tempfile.mkdtemp(prefix="tenantd-e2e-import-")
+        bad = tempfile.mkdtemp(prefix="tenantd-e2e-import-bad-")
+        try:
+            admin = server.token("e2e-admin", "platform:admin")
+            for i in range(3):
+                body = {"name": f"Acme Export {i}", "plan": "starter",
+                        "admin_email": "a@b.example", "domain": f"export{i}.example"}
+                res = server.request("POST", "/api/v1/tenants", body, token=admin)
+                self.assertEqual(res.status, 201, res)
+            # Three TenantCreated and provisioning's three TenantProvisioned.
+            self.assertTrue(wait_until(lambda: server.request(
+                "GET", "/admin/status", token=admin).json["head_position"] == 6, 15))
+
+            exported = self.ctl(server.data_dir, "export")  # while tenantd runs (read-only)
+            self.assertEqual(exported.returncode, 0, exported.stderr)
+            lines = exported.stdout.decode().splitlines()
+            self.assertEqual([json.loads(x)["position"] for x in lines], [1, 2, 3, 4, 5, 6])
+
+            imported = self.ctl(copy, "import", stdin=exported.stdout)  # stdin by default
+            self.assertEqual(imported.returncode, 0, imported.stderr)
+            self.assertIn(b"imported 6 events", imported.stdout)
+            verify = self.ctl(copy, "verify")
+            self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+            events = self.ctl(copy, "events")
+            self.assertEqual([json.loads(x) for x in events.stdout.decode().splitlines()],
+                             [json.loads(x) for x in lines])
+
+            again = self.ctl(copy, "import", stdin=exported.stdout)
+            self.assertNotEqual(again.returncode, 0)
+            self.assertIn(b"not empty", again.stderr)
+
+            malformed = (lines[0] + "\n{not json\n").encode()
+            refused = self.ctl(bad, "import", "--input", "-", stdin=malformed)
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn(b"line 2", refused.stderr)
+            self.assertEqual(self.ctl(bad, "events").stdout, b"")  # nothing written
+
+            # Standard input left on a terminal: a clear refusal, not a wait for input.
+            leader, follower = pty.openpty()
+            try:
+                tty = subprocess.run([binary("TENANTCTL_BIN"), "--data-dir", bad, "import"],
+                                     stdin=follower, capture_output=True, timeout=30)
+            finally:
+                os.close(leader)
+                os.close(follower)
+            self.assertEqual(tty.returncode, 2, tty.stderr)
+            self.assertIn(b"terminal", tty.stderr)
+        finally:
+            server.cleanup()
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.rmtree(bad, ignore_errors=True)
 
 
 class RestartTest(unittest.TestCase):
