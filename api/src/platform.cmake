@@ -40,13 +40,10 @@ endif()
 # from.
 find_package(Git QUIET)
 set(_tenant_git_hpp ${CMAKE_CURRENT_BINARY_DIR}/generated/build/tenant_git_commit.hpp)
-set(_tenant_git_exe git)
-if(GIT_FOUND)
-  set(_tenant_git_exe ${GIT_EXECUTABLE})
-endif()
+# GIT_EXECUTABLE is empty when Git was not found; the script then tries `git` itself.
 add_custom_target(tenant_git_commit
   COMMAND ${CMAKE_COMMAND} -DSOURCE_DIR=${PROJECT_SOURCE_DIR} -DOUTPUT=${_tenant_git_hpp}
-          -DGIT=${_tenant_git_exe} -P ${PROJECT_SOURCE_DIR}/cmake/TenantGitCommit.cmake
+          -DGIT=${GIT_EXECUTABLE} -P ${PROJECT_SOURCE_DIR}/cmake/TenantGitCommit.cmake
   BYPRODUCTS ${_tenant_git_hpp}
   COMMENT "Reading the source tree's commit"
   VERBATIM)

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 
 #include "command.hpp"
 #include "tenant/eventstore/event_store.hpp"

@@ -6,13 +6,8 @@ set -uo pipefail
 src=${1:?source dir}
 # shellcheck source=bench/lib/verdict.sh
 source "$src/bench/lib/verdict.sh"
-failures=0
-expect() { # what got want
-  if [ "$2" != "$3" ]; then
-    echo "FAIL: $1: got [$2], want [$3]"
-    failures=$((failures + 1))
-  fi
-}
+# shellcheck source=tests/lib/expect.sh
+source "$src/tests/lib/expect.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -80,5 +75,4 @@ expect "--help: first line" "$(head -1 <<<"$help")" "$(sed -n 2p "$src/bench/run
 expect "--help: last line is the header's last" "$(tail -1 <<<"$help")" "$last_comment"
 expect "--help: one line per header line" "$(wc -l <<<"$help")" "$((first_code - 2))"
 
-if [ "$failures" -gt 0 ]; then echo "$failures failure(s)"; exit 1; fi
-echo "verdict rule and bench/known_gaps: ok (${#known_gap[@]} known gaps: ${!known_gap[*]})"
+expect_done "verdict rule and bench/known_gaps (${#known_gap[@]} known gaps: ${!known_gap[*]})"

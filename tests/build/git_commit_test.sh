@@ -7,13 +7,8 @@ src=${1:?source dir}
 script="$src/cmake/TenantGitCommit.cmake"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-expect() { # what got want
-  if [ "$2" != "$3" ]; then
-    echo "FAIL: $1: got [$2], want [$3]"
-    failures=$((failures + 1))
-  fi
-}
+# shellcheck source=tests/lib/expect.sh
+source "$src/tests/lib/expect.sh"
 commit_in() { sed -n 's/^#define TENANTD_GIT_COMMIT "\(.*\)"$/\1/p' "$1"; }
 gen() { cmake -DSOURCE_DIR="$1" -DOUTPUT="$2" -P "$script"; }
 
@@ -40,5 +35,4 @@ expect "outside a checkout" "$(commit_in "$out")" "unknown"
 
 cmake -P "$script" >/dev/null 2>&1 && { echo "FAIL: no arguments accepted"; failures=$((failures + 1)); }
 
-if [ "$failures" -gt 0 ]; then echo "$failures failure(s)"; exit 1; fi
-echo "TenantGitCommit.cmake: ok"
+expect_done "TenantGitCommit.cmake"
