@@ -71,9 +71,7 @@ const tenantctl::registrar reg{
         so.path = (fs::path(g.data_dir) / "eventstore").string();
         auto store = tenant::eventstore::open_rocksdb_store(so);
         if (!store) {
-          std::fprintf(stderr,
-                       "import: cannot open the event store at %s for writing: %s (is tenantd "
-                       "running?)\n",
+          std::fprintf(stderr, "import: cannot open the event store at %s for writing: %s\n",
                        so.path.c_str(), store.error().message().c_str());
           return 2;
         }

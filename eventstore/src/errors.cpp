@@ -27,6 +27,8 @@ class category final : public std::error_category {
         return "not found";
       case errc::wrong_expected_position:
         return "wrong expected position";
+      case errc::locked:
+        return "in use by another process (is tenantd running on this data directory?)";
     }
     return "unknown event store error";
   }

@@ -112,6 +112,7 @@ result<std::unique_ptr<open_db>> open_layout(const rocksdb_open_options& oo) {
   }
   if (!s.ok()) {
     if (s.IsCorruption()) return make_error_code(errc::corruption);
+    if (is_lock_failure(s)) return make_error_code(errc::locked);
     return make_error_code(errc::storage_unavailable);
   }
   out->db.reset(raw);

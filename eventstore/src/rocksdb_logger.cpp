@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string_view>
 
+#include "tenant/eventstore/rocksdb_support.hpp"
+
 namespace tenant::eventstore {
 namespace {
 
@@ -42,6 +44,9 @@ class spdlog_rocksdb_logger final : public rocksdb::Logger {
     char buf[2048];
     const int n = std::vsnprintf(buf, sizeof buf, format, ap);
     if (n < 0) return;
+    // "DB::Open() failed: IO error: While lock file: ...": the opener reports it as `locked`,
+    // naming the data directory and what to do, so RocksDB's own line would only repeat it.
+    if (level == rocksdb::InfoLogLevel::WARN_LEVEL && is_lock_failure_text(buf)) return;
     const auto lvl =
         level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err : spdlog::level::warn;
     if (auto* logger = spdlog::default_logger_raw()) logger->log(lvl, "rocksdb {}: {}", name_, buf);

@@ -131,4 +131,13 @@ rocksdb::Status probe_directory(const std::shared_ptr<rocksdb::FileSystem>& fs_i
   return s;
 }
 
+bool is_lock_failure_text(std::string_view t) {
+  return t.find("IO error: While lock file: ") != std::string_view::npos ||
+         t.find("IO error: lock hold by current process") != std::string_view::npos;
+}
+
+bool is_lock_failure(const rocksdb::Status& s) {
+  return s.IsIOError() && is_lock_failure_text(s.ToString());
+}
+
 }  // namespace tenant::eventstore

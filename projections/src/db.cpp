@@ -137,8 +137,7 @@ result<std::unique_ptr<projections_db>> projections_db::open(const db_options& o
     s = rocksdb::DB::Open(dbo, o.path, descs, &handles, &raw);
   }
   if (!s.ok()) {
-    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos)
-      return make_error_code(errc::locked);
+    if (eventstore::is_lock_failure(s)) return make_error_code(errc::locked);
     return to_error(s);
   }
   // Generations share the DB and may outlive this object; the env goes with the DB.

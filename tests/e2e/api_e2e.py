@@ -488,6 +488,35 @@ class ApiTest(unittest.TestCase):
             self.assertIn(p, paths)
 
 
+class DataDirInUseTest(unittest.TestCase):
+    """What a second writer on a running tenantd's data directory is told: one line naming the
+    directory and the cause, exit non-zero, and no RocksDB "DB::Open() failed" line before it."""
+
+    def test_a_second_writer_is_refused_with_a_clear_message(self):
+        server = start_server()
+        try:
+            ctl = [binary("TENANTCTL_BIN"), "--data-dir", server.data_dir]
+            imported = subprocess.run([*ctl, "import", "--input", "-"], input=b"",
+                                      capture_output=True, timeout=60)
+            self.assertEqual(imported.returncode, 2, imported.stderr)
+            self.assertIn(b"in use by another process", imported.stderr)
+            replay = subprocess.run([*ctl, "replay"], capture_output=True, timeout=60)
+            self.assertNotEqual(replay.returncode, 0, replay.stderr)
+            self.assertIn(b"in use", replay.stderr)
+            second = subprocess.run([binary("TENANTD_BIN"), "--data-dir", server.data_dir,
+                                     "--listen", "127.0.0.1:0"],
+                                    capture_output=True, timeout=60)
+            self.assertNotEqual(second.returncode, 0, second.stderr)
+            self.assertIn(b"in use by another process", second.stderr)
+            for out in (imported.stderr, replay.stderr, second.stderr, second.stdout):
+                self.assertNotIn(b"DB::Open() failed", out)
+            # The running tenantd is unaffected.
+            admin = server.token("e2e-admin", "platform:admin")
+            self.assertEqual(server.request("GET", "/admin/status", token=admin).status, 200)
+        finally:
+            server.cleanup()
+
+
 class ExportImportTest(unittest.TestCase):
     """`tenantctl export | tenantctl import` moves a whole log written by tenantd, from the
     command line (issue 4 item 7): positions and event ids kept, the copy verifies, and import

@@ -107,8 +107,10 @@ class Tenantd:
             for line in self.proc.stderr:
                 self.stderr_lines.append(line.rstrip("\n"))
 
-        threading.Thread(target=read_stdout, daemon=True).start()
-        threading.Thread(target=read_stderr, daemon=True).start()
+        self._readers = [threading.Thread(target=read_stdout, daemon=True),
+                         threading.Thread(target=read_stderr, daemon=True)]
+        for t in self._readers:
+            t.start()
         deadline = time.time() + START_TIMEOUT
         while not url_found.wait(0.1):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -123,6 +125,7 @@ class Tenantd:
             self._conn.close()
             self._conn = None
         if self.proc is None or self.proc.poll() is not None:
+            self._close_pipes()
             return self.proc.returncode if self.proc else None
         self.proc.send_signal(sig)
         try:
@@ -131,6 +134,18 @@ class Tenantd:
             self.proc.kill()
             self.proc.wait(timeout=STOP_TIMEOUT)
             raise RuntimeError("tenantd did not stop within the shutdown bound")
+        finally:
+            self._close_pipes()
+
+    def _close_pipes(self):
+        """Once the process has exited: its output read to the end, then the pipes closed."""
+        if self.proc is None or self.proc.poll() is None:
+            return
+        for t in getattr(self, "_readers", []):
+            t.join(timeout=2)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None and not pipe.closed:
+                pipe.close()
 
     def cleanup(self):
         self.stop()

@@ -502,7 +502,8 @@ TEST_F(RocksdbStore, OpeningErrorsAreValues) {
   again.path = path();
   const auto second = open_rocksdb_store(again);  // the RocksDB lock is held
   ASSERT_FALSE(second.has_value());
-  EXPECT_EQ(second.error(), make_error_code(errc::storage_unavailable));
+  EXPECT_EQ(second.error(), make_error_code(errc::locked));
+  EXPECT_NE(second.error().message().find("in use by another process"), std::string::npos);
 
   EXPECT_EQ(open_rocksdb_store(rocksdb_options{}).error(), make_error_code(errc::invalid_argument));
 }
@@ -615,7 +616,7 @@ TEST_F(Verify, MissingStoreIsNotFound) {
 
 // RocksDB's warnings reach tenantd's log, except the one it raises on opening every file that
 // a projection replay ingested (no unique id recorded for it): nothing to act on.
-TEST(RocksdbLogger, ForwardsWarningsButNotTheUnverifiableIngestedFileOne) {
+TEST(RocksdbLogger, ForwardsWarningsButNotTheIngestedFileOrTheHeldLockOnes) {
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
   auto previous = spdlog::default_logger();
@@ -630,6 +631,12 @@ TEST(RocksdbLogger, ForwardsWarningsButNotTheUnverifiableIngestedFileOne) {
   rocksdb::Log(rocksdb::InfoLogLevel::ERROR_LEVEL, log, "[%s:9] unique ID mismatch in %d.sst",
                "db/y.cc", 42);
   rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, log, "[%s:1] flushed", "db/z.cc");
+  // The opener reports a held LOCK as its own `locked` error; other failed opens still show.
+  rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, log, "[%s:2086] DB::Open() failed: %s",
+               "db/db_impl/db_impl_open.cc",
+               "IO error: While lock file: /d/eventstore/LOCK: Resource temporarily unavailable");
+  rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, log, "[%s:2086] DB::Open() failed: %s",
+               "db/db_impl/db_impl_open.cc", "IO error: No space left on device");
   spdlog::set_default_logger(previous);
   const std::string text = out.str();
   EXPECT_EQ(text.find("without unique ID"), std::string::npos) << text;
@@ -638,6 +645,9 @@ TEST(RocksdbLogger, ForwardsWarningsButNotTheUnverifiableIngestedFileOne) {
       << text;
   EXPECT_NE(text.find("unique ID mismatch in 42.sst"), std::string::npos) << text;
   EXPECT_EQ(text.find("flushed"), std::string::npos) << text;
+  EXPECT_EQ(text.find("While lock file"), std::string::npos) << text;
+  EXPECT_NE(text.find("DB::Open() failed: IO error: No space left on device"), std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -37,6 +37,7 @@ enum class errc {
   corruption = 7,
   not_found = 8,
   wrong_expected_position = 9,  ///< append_request::expected_position differs from the head + 1
+  locked = 10,                  ///< open: another process holds the store (RocksDB's LOCK file)
 };
 const std::error_category& error_category();
 std::error_code make_error_code(errc e);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "tenant/eventstore/event_store.hpp"
 
@@ -45,5 +46,12 @@ std::shared_ptr<rocksdb::FileSystem> make_faulty_file_system(std::shared_ptr<wri
 /// tried (a failed Resume can turn a recoverable error into a fatal one).
 rocksdb::Status probe_directory(const std::shared_ptr<rocksdb::FileSystem>& fs,
                                 const std::string& dir);
+
+/// Whether an open failed because another process (or another open in this one) holds the
+/// database's LOCK file: the text of such a status ("While lock file: <dir>/LOCK: Resource
+/// temporarily unavailable", "lock hold by current process"). The opening code reports it as
+/// its own `locked` error, so the rocksdb logger does not forward RocksDB's warning about it.
+bool is_lock_failure(const rocksdb::Status& s);
+bool is_lock_failure_text(std::string_view status_text);
 
 }  // namespace tenant::eventstore
