@@ -58,6 +58,40 @@ bool is_plain_path(std::string_view t) {
 
 }  // namespace
 
+std::optional<std::string> lenient_query(std::string_view target) {
+  // RFC 3986's query characters: pchar (unreserved, sub-delims, ':', '@'), '/', '?', and '%'
+  // (whose escapes Boost.URL still checks).
+  static constexpr auto allowed = [] {
+    std::array<bool, 256> a{};
+    for (unsigned char c : std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789-._~!$&'()*+,;=:@/?%"))
+      a[c] = true;
+    return a;
+  }();
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string out;
+  for (std::size_t i = q + 1; i < target.size(); ++i) {
+    const auto c = static_cast<unsigned char>(target[i]);
+    if (allowed[c]) continue;
+    // A fragment, a space or a control character: not a query a client meant to send.
+    if (c <= 0x20 || c == 0x7f || c == '#') return std::nullopt;
+    if (out.empty()) out.assign(target.substr(0, i));
+    static constexpr char hex[] = "0123456789ABCDEF";
+    out += '%';
+    out += hex[c >> 4];
+    out += hex[c & 0xf];
+    // Copy up to the next character to encode.
+    std::size_t j = i + 1;
+    while (j < target.size() && allowed[static_cast<unsigned char>(target[j])])
+      ++j;
+    out.append(target.substr(i + 1, j - i - 1));
+    i = j - 1;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
 request_context::request_context(request req, peer_info peer)
     : req_(std::move(req)), peer_(std::move(peer)) {
   const std::string_view target = req_.target();
@@ -75,6 +109,12 @@ request_context::request_context(request req, peer_info peer)
     return;
   }
   auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) {
+    if (auto fixed = lenient_query(target)) {
+      lenient_target_ = std::move(*fixed);
+      parsed = boost::urls::parse_origin_form(lenient_target_);
+    }
+  }
   if (parsed) {
     url_ = *parsed;
     for (auto seg : url_->segments())

@@ -183,6 +183,8 @@ router::match_result router::match(http::verb method,
 
 const route_info* router::route_for(http::verb method, std::string_view target) const {
   auto url = boost::urls::parse_origin_form(target);
+  std::optional<std::string> fixed;
+  if (!url && (fixed = lenient_query(target))) url = boost::urls::parse_origin_form(*fixed);
   if (!url) return nullptr;
   std::vector<std::string> segs;
   for (auto s : url->segments())

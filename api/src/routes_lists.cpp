@@ -1,4 +1,5 @@
 // Lists and counts of tenants, shared by /api/v1, /v1 and /v0.1 (DESIGN.md "HTTP", Lists).
+#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include "routes_support.hpp"
@@ -23,6 +24,11 @@ boost::system::result<projections::list_query, problem> parse_list_query(
   }
   for (const auto& [k, v] : params) {
     if (v.empty()) continue;  // an empty filter is no filter (Laravel: empty -> null)
+    if ((k == "name" || k == "description") && !simdjson::validate_utf8(v.data(), v.size())) {
+      // Folded, bytes that are not UTF-8 leave no word: the filter would match every tenant.
+      errors[k].push_back("The " + k + " must be valid UTF-8 text.");
+      continue;
+    }
     if (k == "name") {
       q.name = v;
     } else if (k == "description") {

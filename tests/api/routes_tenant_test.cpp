@@ -335,11 +335,16 @@ TEST(RoutesTenant, ListPaginationFiltersAndCount) {
   EXPECT_TRUE(past.obj().at("meta").at("from").is_null());
 
   for (const char* bad : {"page=0", "page=x", "per_page=0", "per_page=101", "per_page=1.5",
-                          "status=sleeping", "plan=gold"}) {
+                          "status=sleeping", "plan=gold", "description=%FF%FE", "name=a%C3"}) {
     auto r = f.call(v::get, std::string("/api/v1/tenants?") + bad);
     EXPECT_EQ(r.status(), 422u) << bad;
     EXPECT_TRUE(r.obj().contains("errors")) << bad;
   }
+  // Not UTF-8: refused by name, not read as a query without words (which matches every tenant).
+  auto garbled = f.call(v::get, "/api/v1/tenants/count?description=blue%20%FF");
+  ASSERT_EQ(garbled.status(), 422u);
+  EXPECT_EQ(garbled.obj().at("errors").at("description").as_array()[0].as_string(),
+            "The description must be valid UTF-8 text.");
   auto blue = f.call(v::get, "/api/v1/tenants?description=blue%20oc&per_page=100");
   EXPECT_EQ(blue.obj().at("meta").at("total").as_int64(), 11);
   auto count = f.call(v::get, "/api/v1/tenants/count?description=blue%20oc");

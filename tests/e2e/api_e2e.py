@@ -320,6 +320,14 @@ class ApiTest(unittest.TestCase):
                                "VALIDATION_FAILED")
         self.assertEqual(
             self.call("GET", "/api/v1/tenants?per_page=100").json["meta"]["per_page"], 100)
+        # Characters browsers and PHP clients leave unencoded in a query ([ ] | { } ^) are read
+        # as their escapes would be, not refused as an invalid target.
+        raw = self.call("GET", "/api/v1/tenants?description=whale|x[y]&per_page=4&z[w]={v}^")
+        self.assertEqual(raw.status, 200, raw)
+        self.assertEqual(raw.json["meta"]["total"], 0)
+        self.assertIn("description=whale%7Cx%5By%5D", raw.json["links"]["first"])
+        self.assertProblem(self.call("GET", "/api/v1/tenants?description=blue%zz"), 400,
+                           "BAD_REQUEST")
 
     def test_time_travel_and_events(self):
         tid = self.create("Acme History").json["id"]

@@ -32,6 +32,14 @@ using response = http::response<http::string_body>;
 
 struct route_info;
 
+/// `target` with the bytes of its query that RFC 3986 does not allow there percent-encoded, so
+/// that Boost.URL's strict grammar takes it: browsers send [ ] { } | ^ ` and the backslash raw in
+/// a query (the WHATWG URL standard leaves them as they are), PHP clients send `filter[name]=`,
+/// and a raw UTF-8 byte (>= 0x80) means what its escape means. nullopt when there is nothing to
+/// encode, or when the query holds a space, a control character or '#'. The path is never
+/// changed.
+std::optional<std::string> lenient_query(std::string_view target);
+
 /// What a handler needs to know about the request: the message, path and query parameters, the
 /// request id, the peer, and slots where middleware leaves results for handlers (the
 /// authenticated principal, a rate-limit decision).
@@ -132,6 +140,8 @@ class request_context {
   request req_;
   peer_info peer_;
   std::optional<boost::urls::url_view> url_;  ///< parsed unless plain_path_
+  /// The target url_ views when lenient_query had to encode characters of its query.
+  std::string lenient_target_;
   /// The target is a path of characters that need no decoding (no '%', no query, no dot
   /// segment): its segments are its '/'-separated parts, as Boost.URL would decode them, and
   /// it is not parsed (most requests: GET /api/v1/tenants/tn_...).
