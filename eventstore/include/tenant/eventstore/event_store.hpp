@@ -174,6 +174,9 @@ struct store_stats {
   std::uint64_t appends = 0;          ///< append requests completed successfully
   std::uint64_t events_appended = 0;  ///< events written
   std::uint64_t batches = 0;          ///< group commits (WriteBatch + one WAL sync each)
+  /// append requests answered with an error: refusals (wrong expected version, an event id of
+  /// another stream, a unique value held by another stream) as well as storage failures and
+  /// appends refused while stopping
   std::uint64_t failed_appends = 0;
 };
 
