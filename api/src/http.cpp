@@ -40,16 +40,23 @@ bool is_safe_host(std::string_view h) {
   return true;
 }
 
+// RFC 3986's pchar without '%' (unreserved, sub-delims, ':', '@'), plus '/'.
+constexpr std::string_view path_chars =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/";
+
+constexpr std::array<bool, 256> char_set(std::string_view a, std::string_view b = {}) {
+  std::array<bool, 256> set{};
+  for (unsigned char c : a)
+    set[c] = true;
+  for (unsigned char c : b)
+    set[c] = true;
+  return set;
+}
+
 // An absolute path (RFC 3986 origin-form without a query) of pchars other than '%', and no
 // segment starting with '.': valid as it is, and its decoded segments are its raw parts.
 bool is_plain_path(std::string_view t) {
-  static constexpr auto allowed = [] {
-    std::array<bool, 256> a{};
-    for (unsigned char c : std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                            "0123456789-._~!$&'()*+,;=:@/"))
-      a[c] = true;
-    return a;
-  }();
+  static constexpr auto allowed = char_set(path_chars);
   if (t.empty() || t.front() != '/') return false;
   for (char c : t)
     if (!allowed[static_cast<unsigned char>(c)]) return false;
@@ -59,15 +66,8 @@ bool is_plain_path(std::string_view t) {
 }  // namespace
 
 std::optional<std::string> lenient_query(std::string_view target) {
-  // RFC 3986's query characters: pchar (unreserved, sub-delims, ':', '@'), '/', '?', and '%'
-  // (whose escapes Boost.URL still checks).
-  static constexpr auto allowed = [] {
-    std::array<bool, 256> a{};
-    for (unsigned char c : std::string_view("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                            "0123456789-._~!$&'()*+,;=:@/?%"))
-      a[c] = true;
-    return a;
-  }();
+  // RFC 3986's query characters: pchar, '/', '?', and '%' (whose escapes Boost.URL checks).
+  static constexpr auto allowed = char_set(path_chars, "?%");
   const auto q = target.find('?');
   if (q == std::string_view::npos) return std::nullopt;
   std::string out;
