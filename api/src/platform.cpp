@@ -37,17 +37,33 @@ net::awaitable<void> wait_position(const projections::read_model& model, std::ui
   }
 }
 
+enum class access { allowed, denied, undecided };
+
 // may_touch, waiting (bounded) for the membership projection when it is behind the head the
 // store had when the question was asked: the caller may have just created or switched to `t`.
-net::awaitable<bool> touch(const platform_state& st, const principal& p,
-                           const domain::tenant_id& t) {
-  if (may_touch(p, t, *st.model)) co_return true;
+// `undecided` when the wait ended with the projection still short of that head: the membership
+// may be in the events not yet folded, so a refusal would be a guess (answered 503, retry).
+net::awaitable<access> touch(const platform_state& st, const principal& p,
+                             const domain::tenant_id& t) {
+  if (may_touch(p, t, *st.model)) co_return access::allowed;
   // A token scoped to one tenant never depends on memberships.
-  if (p.is_admin() || p.tenant_id || st.store == nullptr) co_return false;
+  if (p.is_admin() || p.tenant_id || st.store == nullptr) co_return access::denied;
   const std::uint64_t head = st.store->head();
-  if (st.model->position() >= head) co_return false;
+  if (st.model->position() >= head) co_return access::denied;
   co_await wait_position(*st.model, head, std::chrono::steady_clock::now() + st.membership_wait);
-  co_return may_touch(p, t, *st.model);
+  if (may_touch(p, t, *st.model)) co_return access::allowed;
+  co_return st.model->position() >= head ? access::denied : access::undecided;
+}
+
+// The answer while the memberships trail the log by more than the wait allows.
+problem memberships_behind(const platform_state& st) {
+  problem p = make_problem(problem_code::unavailable,
+                           "Tenant memberships are catching up with the event log (at position " +
+                               std::to_string(st.model->position()) +
+                               "); whether you may access this tenant is not "
+                               "known yet. Retry.");
+  p.headers.emplace_back("Retry-After", "1");
+  return p;
 }
 
 net::awaitable<bool> is_enterprise(const platform_state& st, const domain::tenant_id& t) {
@@ -130,11 +146,15 @@ middleware make_platform_middleware(std::shared_ptr<const platform_state> state)
       } else if (who.tenant_id && *who.tenant_id != *id) {
         refusal = make_problem(problem_code::forbidden,
                                "X-Tenant-Id differs from the tenant your token is scoped to.");
-      } else if (!co_await touch(*st, who, *id)) {
-        refusal =
-            make_problem(problem_code::forbidden, "You may not access the X-Tenant-Id tenant.");
       } else {
-        who.effective_tenant = std::move(*id);
+        const access a = co_await touch(*st, who, *id);
+        if (a == access::allowed)
+          who.effective_tenant = std::move(*id);
+        else if (a == access::undecided)
+          refusal = memberships_behind(*st);
+        else
+          refusal =
+              make_problem(problem_code::forbidden, "You may not access the X-Tenant-Id tenant.");
       }
     }
 
@@ -194,9 +214,14 @@ middleware make_platform_middleware(std::shared_ptr<const platform_state> state)
     // 5. The tenant named by the path. Non-admins get 403 for unknown and malformed ids too.
     if (const auto raw = ctx.path_param("id"); !raw.empty()) {
       auto id = domain::tenant_id::parse(raw);
-      if (!who.is_admin() && (!id || !co_await touch(*st, who, *id))) {
-        co_return finish(
-            to_response(make_problem(problem_code::forbidden, "You may not access this tenant.")));
+      if (!who.is_admin()) {
+        access a = access::denied;
+        if (id) a = co_await touch(*st, who, *id);
+        if (a == access::undecided) co_return finish(to_response(memberships_behind(*st)));
+        if (a == access::denied) {
+          co_return finish(to_response(
+              make_problem(problem_code::forbidden, "You may not access this tenant.")));
+        }
       }
       if (id) ctx.set_log_tenant(id->str());
     } else if (who.effective_tenant) {

@@ -6,9 +6,12 @@
 
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <future>
+#include <thread>
 
 #include "auth_test_support.hpp"
 #include "tenant/api/problem.hpp"
+#include "tenant/eventstore/event_store.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -60,6 +63,8 @@ class Platform : public ::testing::Test {
       st->limiter = limiter_;
     }
     st->model = &model_;
+    st->store = store_.get();
+    st->membership_wait = membership_wait_;
     st->clock = [this] { return clock_; };
     add_platform_metrics(*st, metrics_);
     router_ = std::make_unique<router>();
@@ -104,7 +109,26 @@ class Platform : public ::testing::Test {
                                                            : std::string();
   }
 
+  // The store's head is what the membership wait waits for (none: no wait).
+  void append_one(const std::string& event_id) {
+    if (!store_) store_ = tenant::eventstore::make_memory_store();
+    tenant::eventstore::append_request r;
+    r.stream_id = "user-bob";
+    tenant::eventstore::proposed_event e;
+    e.event_id = event_id;
+    e.type = "UserSwitchedTenant";
+    e.data_json = "{}";
+    r.events.push_back(std::move(e));
+    std::promise<bool> done;
+    store_->append(std::move(r), [&done](tenant::eventstore::append_outcome o) {
+      done.set_value(o.has_value());
+    });
+    ASSERT_TRUE(done.get_future().get());
+  }
+
   fake_read_model model_;
+  std::unique_ptr<tenant::eventstore::event_store> store_;
+  std::chrono::milliseconds membership_wait_{2'000};
   metrics_registry metrics_;
   std::shared_ptr<rate_limiter> limiter_;
   std::unique_ptr<router> router_;
@@ -184,6 +208,41 @@ TEST_F(Platform, TenantInThePath) {
             http::status::ok);
   EXPECT_EQ(call(http::verb::get, "/api/v1/tenants/" + tenant_a, scoped).result(),
             http::status::forbidden);
+}
+
+// The memberships trail the log: the check waits for them (bounded), and when they are still
+// behind after the wait the answer is 503 with Retry-After, not a 403 that may be wrong.
+TEST_F(Platform, ATenantCheckWaitsForTheMembershipsAndDoesNotGuess) {
+  append_one("0190b1a0-0000-7000-8000-000000000001");  // head 1, the projection at 0
+  membership_wait_ = std::chrono::milliseconds(50);
+  build();
+  const auto bob = token("bob", "tenants:read");
+  auto behind = call(http::verb::get, "/api/v1/tenants/" + tenant_b, bob);
+  EXPECT_EQ(behind.result(), http::status::service_unavailable);
+  EXPECT_EQ(code(behind), "UNAVAILABLE");
+  EXPECT_EQ(behind[http::field::retry_after], "1");
+  auto header = call(http::verb::get, "/api/v1/tenants", bob, {{"X-Tenant-Id", tenant_b}});
+  EXPECT_EQ(header.result(), http::status::service_unavailable);
+  // A member, an admin and a malformed id do not depend on the projection's position.
+  const auto alice = token("alice", "tenants:read");
+  EXPECT_EQ(call(http::verb::get, "/api/v1/tenants/" + tenant_a, alice).result(), http::status::ok);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/tenants/acme", bob).result(), http::status::forbidden);
+
+  // Caught up without bob's membership: a refusal is now known to be right.
+  model_.set_position(1);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/tenants/" + tenant_b, bob).result(),
+            http::status::forbidden);
+
+  // The membership arrives during the wait (as right after bob's own create): allowed.
+  append_one("0190b1a0-0000-7000-8000-000000000002");  // head 2
+  membership_wait_ = std::chrono::milliseconds(10'000);
+  build();
+  std::jthread projector([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    model_.add_member("bob", tid(tenant_b));
+    model_.set_position(2);
+  });
+  EXPECT_EQ(call(http::verb::get, "/api/v1/tenants/" + tenant_b, bob).result(), http::status::ok);
 }
 
 TEST_F(Platform, XTenantId) {

@@ -23,7 +23,9 @@
 /// request may arrive before the membership projection folded the event: when a non-admin is
 /// refused in step 2 or 5 while the projections are behind the store's head, the check waits
 /// (bounded by `membership_wait`) for the projections to reach the head as it was when the
-/// request arrived, then checks again. "Create, then GET at once" never spuriously 403s.
+/// request arrived, then checks again. "Create, then GET at once" never spuriously 403s: when
+/// the projections are still short of that head after the wait, the membership is not known
+/// either way and the answer is 503 UNAVAILABLE with `Retry-After: 1`, not a guessed 403.
 ///
 /// Suspension is not checked here: `domain::decide` is the one place that answers
 /// TENANT_SUSPENDED (every write but suspend, reactivate/activate, deactivate/delete, payments
