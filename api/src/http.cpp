@@ -92,6 +92,17 @@ std::optional<std::string> lenient_query(std::string_view target) {
   return out;
 }
 
+boost::system::result<boost::urls::url_view> parse_target(std::string_view target,
+                                                          std::string& storage) {
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (parsed) return parsed;
+  if (auto fixed = lenient_query(target)) {
+    storage = std::move(*fixed);
+    return boost::urls::parse_origin_form(storage);
+  }
+  return parsed;
+}
+
 request_context::request_context(request req, peer_info peer)
     : req_(std::move(req)), peer_(std::move(peer)) {
   const std::string_view target = req_.target();
@@ -108,13 +119,7 @@ request_context::request_context(request req, peer_info peer)
     }
     return;
   }
-  auto parsed = boost::urls::parse_origin_form(target);
-  if (!parsed) {
-    if (auto fixed = lenient_query(target)) {
-      lenient_target_ = std::move(*fixed);
-      parsed = boost::urls::parse_origin_form(lenient_target_);
-    }
-  }
+  auto parsed = parse_target(target, lenient_target_);
   if (parsed) {
     url_ = *parsed;
     for (auto seg : url_->segments())

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/url/parse.hpp>
 #include <exception>
 #include <stdexcept>
 
@@ -182,9 +181,8 @@ router::match_result router::match(http::verb method,
 }
 
 const route_info* router::route_for(http::verb method, std::string_view target) const {
-  auto url = boost::urls::parse_origin_form(target);
-  std::optional<std::string> fixed;
-  if (!url && (fixed = lenient_query(target))) url = boost::urls::parse_origin_form(*fixed);
+  std::string storage;
+  auto url = parse_target(target, storage);
   if (!url) return nullptr;
   std::vector<std::string> segs;
   for (auto s : url->segments())

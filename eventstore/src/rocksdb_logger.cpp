@@ -12,19 +12,17 @@
 namespace tenant::eventstore {
 namespace {
 
-// Warnings RocksDB raises about tenantd's normal operation, so informational here. RocksDB 7.8
-// records no unique id in the MANIFEST for files added by IngestExternalFiles (every projection
-// replay ingests its rows that way), and warns each time it opens one that it cannot verify it:
-// after every `tenantctl replay`, with nothing for the operator to do.
-bool informational_warning(const char* format) {
-  static constexpr std::string_view benign[] = {
-      "At least one SST file opened without unique ID to verify",
-  };
-  // The format as ROCKS_LOG_WARN passes it: "[%s:<line>] " and then the message.
-  const std::string_view f(format);
-  for (const auto b : benign)
-    if (f.find(b) != std::string_view::npos) return true;
-  return false;
+// Warnings RocksDB raises about tenantd's normal operation, so informational here, by their
+// text as formatted:
+// - RocksDB 7.8 records no unique id in the MANIFEST for files added by IngestExternalFiles
+//   (every projection replay ingests its rows that way), and warns each time it opens one that
+//   it cannot verify it: after every `tenantctl replay`, with nothing for the operator to do.
+// - "DB::Open() failed: IO error: While lock file: ...": the opener reports it as `locked`,
+//   naming the data directory and what to do, so RocksDB's own line would only repeat it.
+bool informational_warning(std::string_view message) {
+  return message.find("At least one SST file opened without unique ID to verify") !=
+             std::string_view::npos ||
+         is_lock_failure_text(message);
 }
 
 class spdlog_rocksdb_logger final : public rocksdb::Logger {
@@ -40,13 +38,10 @@ class spdlog_rocksdb_logger final : public rocksdb::Logger {
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
     // HEADER_LEVEL ranks above FATAL but is the options dump written at open: not an error.
     if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
-    if (level == rocksdb::InfoLogLevel::WARN_LEVEL && informational_warning(format)) return;
     char buf[2048];
     const int n = std::vsnprintf(buf, sizeof buf, format, ap);
     if (n < 0) return;
-    // "DB::Open() failed: IO error: While lock file: ...": the opener reports it as `locked`,
-    // naming the data directory and what to do, so RocksDB's own line would only repeat it.
-    if (level == rocksdb::InfoLogLevel::WARN_LEVEL && is_lock_failure_text(buf)) return;
+    if (level == rocksdb::InfoLogLevel::WARN_LEVEL && informational_warning(buf)) return;
     const auto lvl =
         level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? spdlog::level::err : spdlog::level::warn;
     if (auto* logger = spdlog::default_logger_raw()) logger->log(lvl, "rocksdb {}: {}", name_, buf);

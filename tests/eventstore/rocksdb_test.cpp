@@ -615,7 +615,8 @@ TEST_F(Verify, MissingStoreIsNotFound) {
 }
 
 // RocksDB's warnings reach tenantd's log, except the one it raises on opening every file that
-// a projection replay ingested (no unique id recorded for it): nothing to act on.
+// a projection replay ingested (no unique id recorded for it: nothing to act on) and a failed
+// open on a held LOCK (the opener reports it itself).
 TEST(RocksdbLogger, ForwardsWarningsButNotTheIngestedFileOrTheHeldLockOnes) {
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);

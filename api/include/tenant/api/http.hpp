@@ -14,6 +14,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
+#include <boost/system/result.hpp>
 #include <boost/url/url_view.hpp>
 #include <chrono>
 #include <optional>
@@ -39,6 +40,11 @@ struct route_info;
 /// encode, or when the query holds a space, a control character or '#'. The path is never
 /// changed.
 std::optional<std::string> lenient_query(std::string_view target);
+
+/// `target` parsed as an origin-form request target: as it is, else (a query with bytes browsers
+/// send raw) its lenient_query form, kept in `storage`, which the returned view refers to.
+boost::system::result<boost::urls::url_view> parse_target(std::string_view target,
+                                                          std::string& storage);
 
 /// What a handler needs to know about the request: the message, path and query parameters, the
 /// request id, the peer, and slots where middleware leaves results for handlers (the
