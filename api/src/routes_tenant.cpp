@@ -230,6 +230,23 @@ handler switch_route(env_ptr env) {
     count_call(*env, *id);
 
     const domain::user_id user(who->sub);
+    auto& store = env->svc.store;
+    // Switching to the current tenant changes nothing: no event, as for every no-op command.
+    // Decided from the memberships once they have folded the log up to its head as of now
+    // (the user's last switch or create is at or before it); X-Event-Position is that head,
+    // so a query with it as X-Min-Position reads the same memberships. If the memberships do
+    // not reach it within --min-position-wait, the switch is appended: never wrong, only
+    // redundant.
+    const auto user_stream = domain::user_stream_id(user);
+    if (const auto head = store.head(); head > 0) {
+      const auto deadline = std::chrono::steady_clock::now() + env->svc.cfg.min_position_wait;
+      if (co_await async_wait_position(env->svc.model, head, deadline) &&
+          env->svc.model.current_tenant(user) == *id) {
+        auto res = raw_json(http::status::ok, "{\"success\":true}");
+        res.set("X-Event-Position", std::to_string(head));
+        co_return res;
+      }
+    }
     const domain::event e{domain::user_switched_tenant{user, *id}, env->now()};
     std::string event_id;
     if (const auto* seed = ctx.get<idempotency_seed>())
@@ -237,13 +254,12 @@ handler switch_route(env_ptr env) {
     else
       event_id = new_tenant_id(ctx, env->now()).str().substr(3);  // a fresh UUID v7
     eventstore::append_request req;
-    req.stream_id = domain::user_stream_id(user);
+    req.stream_id = user_stream;
     req.tenant_id = id->str();
     req.expected = eventstore::expected_version::any();
     req.events.push_back(eventstore::codec::to_proposed(e, std::move(event_id)));
     req.metadata.actor = who->sub;
     req.metadata.correlation_id = ctx.request_id();
-    auto& store = env->svc.store;
     auto start = [&](eventstore::append_handler done) {
       store.append(std::move(req), std::move(done));
     };

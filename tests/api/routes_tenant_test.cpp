@@ -472,6 +472,38 @@ TEST(RoutesTenant, SwitchAppendsOnTheCallersStream) {
   (void)b;
 }
 
+TEST(RoutesTenant, SwitchingToTheCurrentTenantAppendsNothing) {
+  api_fixture f;
+  const auto a = f.create("First Company", {}, {{"X-Test-Sub", "alice"}});
+  const auto b = f.create("Second Company", {}, {{"X-Test-Sub", "alice"}});
+  const auto sw = [&](const std::string& id) {
+    return f.call(v::put, "/api/v1/tenants/" + id + "/switch", {}, {{"X-Test-Sub", "alice"}});
+  };
+  const auto events = [&] {
+    auto stream = f.store().read_stream("user-alice", 0, 10);
+    EXPECT_TRUE(stream);
+    return stream ? stream->size() : 0u;
+  };
+  // The last create made b current: switching to it is a no-op.
+  auto same = sw(b);
+  ASSERT_EQ(same.status(), 200u) << same.res.body();
+  EXPECT_EQ(same.res.body(), R"({"success":true})");
+  EXPECT_EQ(events(), 0u);
+  EXPECT_EQ(std::stoull(same.header("X-Event-Position")), f.store().head());
+  // A real switch appends once; repeating it appends nothing more.
+  ASSERT_EQ(sw(a).status(), 200u);
+  EXPECT_EQ(events(), 1u);
+  for (int i = 0; i < 3; ++i) {
+    auto again = sw(a);
+    ASSERT_EQ(again.status(), 200u);
+    EXPECT_EQ(again.res.body(), R"({"success":true})");
+  }
+  EXPECT_EQ(events(), 1u);
+  ASSERT_EQ(sw(b).status(), 200u);
+  EXPECT_EQ(events(), 2u);
+  EXPECT_EQ(f.model().current_tenant(domain::user_id("alice"))->str(), b);
+}
+
 TEST(RoutesTenant, MinPositionWaitsOrAnswers503) {
   api_fixture f({.min_position_wait = std::chrono::milliseconds(100)});
   const auto id = f.create("Acme Corp");
