@@ -5,6 +5,7 @@
 #include "routes_support.hpp"
 #include "tenant/api/pagination.hpp"
 #include "tenant/api/tenant_json.hpp"
+#include "tenant/projections/search_text.hpp"
 
 namespace tenant::api::detail {
 
@@ -32,6 +33,17 @@ boost::system::result<projections::list_query, problem> parse_list_query(
     if (k == "name") {
       q.name = v;
     } else if (k == "description") {
+      // A word is a run of letters, digits, kana or ideographs (UAX #29, as the index cuts the
+      // descriptions). A query of spaces alone is no filter, as an empty one is (Laravel trims
+      // and turns an empty string into null); one with other characters but no word (`!!!`, an
+      // emoji) could only be dropped, answering every tenant as if it matched: refused.
+      if (projections::fold_words(v).empty()) {
+        if (v.find_first_not_of(" \t\r\n\f\v") != std::string_view::npos)
+          errors[k].push_back(
+              "The description must contain a letter or a digit (it is searched "
+              "for as words and word prefixes).");
+        continue;
+      }
       q.description = v;
     } else if (k == "status") {
       auto s = domain::parse_tenant_status(v);

@@ -345,6 +345,21 @@ TEST(RoutesTenant, ListPaginationFiltersAndCount) {
   ASSERT_EQ(garbled.status(), 422u);
   EXPECT_EQ(garbled.obj().at("errors").at("description").as_array()[0].as_string(),
             "The description must be valid UTF-8 text.");
+  // Text without a word (punctuation, a symbol, an emoji) would be dropped and match every
+  // tenant: refused on both endpoints. Spaces alone are no filter, as an empty value.
+  for (const char* wordless : {"%21%21%21", "%F0%9F%9A%80", "%E2%80%8F", "-%20-"}) {
+    for (const char* path : {"/api/v1/tenants?description=", "/api/v1/tenants/count?description=",
+                             "/v1/tenants?description="}) {
+      auto r = f.call(v::get, std::string(path) + wordless);
+      ASSERT_EQ(r.status(), 422u) << path << wordless;
+      EXPECT_EQ(r.obj().at("errors").at("description").as_array()[0].as_string(),
+                "The description must contain a letter or a digit (it is searched for as words "
+                "and word prefixes).");
+    }
+  }
+  auto spaces = f.call(v::get, "/api/v1/tenants/count?description=%20%20");
+  ASSERT_EQ(spaces.status(), 200u);
+  EXPECT_EQ(spaces.obj().at("count").as_int64(), 23);
   auto blue = f.call(v::get, "/api/v1/tenants?description=blue%20oc&per_page=100");
   EXPECT_EQ(blue.obj().at("meta").at("total").as_int64(), 11);
   auto count = f.call(v::get, "/api/v1/tenants/count?description=blue%20oc");

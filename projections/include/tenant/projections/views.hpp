@@ -94,7 +94,7 @@ struct list_query {
   std::optional<std::string> name;
   /// Every word of the query (ICU word boundaries, case-folded) must be a prefix of some word
   /// of the description. A query without any word (only spaces or punctuation) matches every
-  /// tenant.
+  /// tenant here; the HTTP routes refuse one that is not only spaces (422).
   std::optional<std::string> description;
   std::optional<domain::tenant_status> status;  ///< `none` matches nothing
   std::optional<domain::plan_tier> plan;
