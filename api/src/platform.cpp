@@ -169,7 +169,9 @@ middleware make_platform_middleware(std::shared_ptr<const platform_state> state)
       }
       rate_request rq;
       rq.key = key;
-      rq.enterprise = who.effective_tenant && co_await is_enterprise(*st, *who.effective_tenant);
+      // Not `effective_tenant && co_await ...`: GCC 12 miscompiles a co_await in an operand of
+      // && (CONTRIBUTING.md).
+      if (who.effective_tenant) rq.enterprise = co_await is_enterprise(*st, *who.effective_tenant);
       rq.endpoint = endpoint;
       decision = st->limiter->check(rq);
       if (!decision->allowed) {

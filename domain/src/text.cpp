@@ -37,6 +37,33 @@ std::optional<std::size_t> utf8_length(std::string_view s) {
   return count;
 }
 
+text_flaw find_text_flaw(std::string_view s, bool multiline) {
+  const auto allowed = [multiline](UChar32 c) {
+    return multiline && (c == '\t' || c == '\n' || c == '\r');
+  };
+  if (is_ascii(s)) {
+    bool visible = false;
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      if ((c < 0x20 || c == 0x7f) && !allowed(c)) return text_flaw::control;
+      visible = visible || !ascii_white_space(ch);
+    }
+    return visible ? text_flaw::none : text_flaw::invisible;
+  }
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  const auto n = static_cast<std::int32_t>(s.size());
+  bool visible = false;
+  for (std::int32_t i = 0; i < n;) {
+    UChar32 c;
+    U8_NEXT(p, i, n, c);
+    if (c < 0) return text_flaw::none;  // ill-formed: reported by utf8_length's caller
+    if (u_charType(c) == U_CONTROL_CHAR && !allowed(c)) return text_flaw::control;
+    visible = visible ||
+              !(u_isUWhiteSpace(c) || u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT));
+  }
+  return visible ? text_flaw::none : text_flaw::invisible;
+}
+
 std::string trim(std::string_view s) {
   if (is_ascii(s)) {
     std::size_t begin = 0, end = s.size();

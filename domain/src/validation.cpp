@@ -110,17 +110,26 @@ class field_checker {
       auto t = trim(*value);
       if (!t.empty()) out = std::move(t);
     }
-    if (!out) {
+    const auto len = out ? utf8_length(*out) : std::nullopt;
+    if (out && !len) {
+      add(key, string_message(key));
+      ok = false;
+      return std::nullopt;
+    }
+    // Control characters (a NUL, an escape sequence, a line break in a one-line field) are
+    // refused; text with nothing visible (zero-width spaces) is empty, as blank text is.
+    const auto flaw =
+        out ? detail::find_text_flaw(*out, key == "description") : detail::text_flaw::invisible;
+    if (flaw == detail::text_flaw::control) {
+      add(key, "The " + attribute(key) + " must not contain control characters.");
+      ok = false;
+      return std::nullopt;
+    }
+    if (flaw == detail::text_flaw::invisible) {
       if (required) {
         add(key, required_message(key));
         ok = false;
       }
-      return std::nullopt;
-    }
-    const auto len = utf8_length(*out);
-    if (!len) {
-      add(key, string_message(key));
-      ok = false;
       return std::nullopt;
     }
     if (*len > max) {

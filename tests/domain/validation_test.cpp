@@ -124,13 +124,10 @@ TEST(Validation, AsciiValuesAreTrimmedOfExactlyUnicodeWhitespace) {
   auto o = validate(r);
   ASSERT_TRUE(o.value);
   EXPECT_EQ(o.value->profile.name, "Acme Corp");
+  // Not trimmed: control characters, which no field takes.
   r.name = "\x1c\x1f Acme Corp\x1e";
-  o = validate(r);
-  ASSERT_TRUE(o.value);
-  EXPECT_EQ(o.value->profile.name, "\x1c\x1f Acme Corp\x1e");
-  r.name = "\x1c\x1d\x1e\x1f";  // 4 characters, none of them white space
   EXPECT_THAT(messages(validate(r), "name"),
-              ElementsAre("The name must be at least 5 characters."));
+              ElementsAre("The name must not contain control characters."));
   r.name = "  Acme Corp\u00a0";  // not all ASCII: the code-point path, same rule
   o = validate(r);
   ASSERT_TRUE(o.value);
@@ -167,6 +164,55 @@ TEST(Validation, IllFormedUtf8IsNotAString) {
   r = valid_raw();
   r.city = std::string("\xc3");  // truncated sequence
   EXPECT_THAT(messages(validate(r), "city"), ElementsAre("The city must be a string."));
+}
+
+// Control characters (Cc) are refused wherever they are, ASCII or not; the description, the
+// one free-text field of several lines, takes tab, line feed and carriage return.
+TEST(Validation, ControlCharactersAreRefused) {
+  for (const std::string bad :
+       {std::string("Acme\0Corp", 9), std::string("Acme\nCorp"), std::string("Acme\x1b[31mCorp"),
+        std::string("Acme Corp\x7f!"), std::string("Acmé\u0085Corp"), std::string("Acmé\tCorp")}) {
+    auto r = valid_raw();
+    r.name = bad;
+    EXPECT_THAT(messages(validate(r), "name"),
+                ElementsAre("The name must not contain control characters."))
+        << bad;
+    r = valid_raw();
+    r.city = bad;
+    EXPECT_THAT(messages(validate(r), "city"),
+                ElementsAre("The city must not contain control characters."))
+        << bad;
+  }
+  auto r = valid_raw();
+  r.description = "First line\r\n\tsecond line, café";
+  auto o = validate(r);
+  ASSERT_TRUE(o.value);
+  EXPECT_EQ(o.value->profile.description, "First line\r\n\tsecond line, café");
+  r.description = std::string("Bell\a");
+  EXPECT_THAT(messages(validate(r), "description"),
+              ElementsAre("The description must not contain control characters."));
+}
+
+// Text with nothing visible is blank: required fields are missing, optional ones absent.
+TEST(Validation, TextWithNothingVisibleIsBlank) {
+  auto r = valid_raw();
+  r.name = "\u200b\u200b\u200b\u200b\u200b";  // five zero-width spaces
+  EXPECT_THAT(messages(validate(r), "name"), ElementsAre("The name field is required."));
+  r.name = "\u200f\u200e\u2060\ufe0f\u00ad\u3000";  // marks, joiner, selector, soft hyphen
+  EXPECT_THAT(messages(validate(r), "name"), ElementsAre("The name field is required."));
+  r = valid_raw();
+  r.city = "\u200b";
+  r.description = "\u200d\u200d";
+  const auto o = validate(r);
+  ASSERT_TRUE(o.value);
+  EXPECT_FALSE(o.value->profile.city);
+  EXPECT_FALSE(o.value->profile.description);
+  // Invisible characters inside visible text stay (ZWJ emoji sequences, soft hyphens).
+  r = valid_raw();
+  r.name = "Acme\u00adCorp \U0001F469\u200d\U0001F4BB";
+  const auto kept = validate(r);
+  ASSERT_TRUE(kept.value);
+  EXPECT_EQ(kept.value->profile.name, "Acme\u00adCorp \U0001F469\u200d\U0001F4BB");
 }
 
 // ---- plan ----
