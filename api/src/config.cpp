@@ -223,8 +223,6 @@ std::vector<std::string> validate(const config& c) {
   if (c.kafka_topic.empty()) errors.emplace_back("--kafka-topic must not be empty");
   if (c.header_limit < 1024) errors.emplace_back("--header-limit must be at least 1024 bytes");
   if (c.body_limit == 0) errors.emplace_back("--body-limit must be positive");
-  if (c.payment_failures_before_suspension == 0)
-    errors.emplace_back("--payment-failures-before-suspension must be at least 1");
   auto positive = [&](std::chrono::milliseconds d, std::string_view flag) {
     if (d.count() <= 0) errors.push_back(std::string(flag) + " must be positive");
   };

@@ -205,10 +205,11 @@ cli_outcome parse_command_line(int argc, const char* const* argv) {
   seats("--seats-professional", cfg.plan_limits.professional, "professional");
   seats("--seats-enterprise", cfg.plan_limits.enterprise, "enterprise");
   app.add_option("--payment-failures-before-suspension", cfg.payment_failures_before_suspension,
-                 "Consecutive failed payments that suspend a tenant.")
+                 "Consecutive failed payments that suspend a tenant; 0: never suspend for "
+                 "failed payments.")
       ->envname(env_name("--payment-failures-before-suspension"))
       ->default_str(std::to_string(cfg.payment_failures_before_suspension))
-      ->check(CLI::Range(1u, 1000u))
+      ->check(CLI::Range(0u, 1000u))
       ->type_name("N")
       ->group(dom);
   text("--billing-topic", cfg.billing_topic, "Inbound topic of payment and cancellation events.",

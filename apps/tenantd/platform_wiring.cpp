@@ -81,6 +81,14 @@ boost::system::result<std::unique_ptr<platform_wiring>, std::string> platform_wi
     ts.key = std::move(*pem);
   } else if (!cfg.jwt_secret.empty()) {
     ts.key = cfg.jwt_secret;
+    // RFC 7518 3.2: an HS256 key of at least 256 bits. A warning, not a refusal: a deployment
+    // that upgrades keeps starting, and says so in its log until the secret is replaced.
+    if (cfg.jwt_secret.size() < 32)
+      spdlog::warn(
+          "the JWT secret (--jwt-secret / TENANTD_JWT_SECRET) is {} bytes: HS256 needs at least "
+          "32 (RFC 7518 section 3.2), a short secret can be guessed offline from any token; use "
+          "e.g. `openssl rand -hex 32`",
+          cfg.jwt_secret.size());
   } else {
     auto secret = api::load_or_create_dev_secret(cfg.data_dir);
     if (!secret) return "development JWT secret: " + secret.error().message;

@@ -285,6 +285,14 @@ TEST(tenantd_options, help_explains_every_flag_with_defaults_and_variables) {
   }
 }
 
+TEST(tenantd_options, zero_payment_failures_turns_the_suspension_policy_off) {
+  auto off = parse({"--payment-failures-before-suspension", "0"});
+  ASSERT_TRUE(off.config.has_value()) << off.output;
+  EXPECT_EQ(off.config->payment_failures_before_suspension, 0u);
+  auto too_many = parse({"--payment-failures-before-suspension", "1001"});
+  EXPECT_FALSE(too_many.config.has_value());
+}
+
 TEST(tenantd_options, env_names) {
   EXPECT_EQ(tenantd::env_name("--data-dir"), "TENANTD_DATA_DIR");
   EXPECT_EQ(tenantd::env_name("--kafka-brokers"), "TENANTD_KAFKA_BROKERS");
@@ -335,10 +343,10 @@ TEST(config_validate, reports_every_problem) {
   c.jwt_secret = "s";
   c.jwt_public_key_file = "/p.pem";
   c.body_limit = 0;
-  c.payment_failures_before_suspension = 0;
+  c.payment_failures_before_suspension = 0;  // valid: the policy is off
   c.public_base_url = "https://x.example/?q=1";
   auto errors = validate(c);
-  EXPECT_EQ(errors.size(), 5u);
+  EXPECT_EQ(errors.size(), 4u);
   EXPECT_TRUE(validate(config{}).empty());
 }
 
