@@ -177,10 +177,12 @@ config_result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   }
   // Bound at 30 days: longer would overflow nothing, but is never what an operator meant.
   constexpr std::uint64_t max_ms = 30ULL * 24 * 3'600'000;
-  if (!number || scale == 0 || *number == 0 || *number > max_ms / scale) {
+  if (!number || scale == 0 || *number == 0) {
     return config_error{"expected a positive duration such as 250ms, 10s, 5m or 1h, got '" +
                         std::string(text) + "'"};
   }
+  if (*number > max_ms / scale)
+    return config_error{"'" + std::string(text) + "' is longer than the longest duration, 720h"};
   return std::chrono::milliseconds(static_cast<std::int64_t>(*number * scale));
 }
 

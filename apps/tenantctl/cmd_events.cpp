@@ -22,9 +22,21 @@ const tenantctl::registrar reg{
         std::uint64_t limit = 0;
       };
       auto a = std::make_shared<args>();
-      sub.add_option("--stream", a->stream, "only this stream (tenant id)");
-      sub.add_option("--from", a->from, "first global position")->capture_default_str();
-      sub.add_option("--limit", a->limit, "most events to print (0 = all)")->capture_default_str();
+      sub.add_option("--stream", a->stream,
+                     "only this stream: a tenant id (tn_...) or an API user's stream (user-<sub>); "
+                     "exit 1 when it has no events");
+      // CLI11 would read "-1" into an unsigned as its largest value.
+      const CLI::Validator not_negative(
+          [](std::string& v) -> std::string {
+            return !v.empty() && v.front() == '-' ? "must be 0 or more, got " + v : std::string();
+          },
+          "", "not negative");
+      sub.add_option("--from", a->from, "first global position")
+          ->check(not_negative)
+          ->capture_default_str();
+      sub.add_option("--limit", a->limit, "most events to print (0 = all)")
+          ->check(not_negative)
+          ->capture_default_str();
       return [&g, a]() -> int {
         es::rocksdb_options o;
         o.path = (std::filesystem::path(g.data_dir) / "eventstore").string();
@@ -65,7 +77,16 @@ const tenantctl::registrar reg{
               std::fprintf(stderr, "events: %s\n", events.error().message().c_str());
               return 2;
             }
-            if (events->empty()) break;
+            if (events->empty()) {
+              if (version == 1) {
+                std::fprintf(stderr,
+                             "events: no stream '%s' (streams are tenant ids, tn_..., and "
+                             "user-<sub>)\n",
+                             a->stream.c_str());
+                return 1;
+              }
+              break;
+            }
             for (const auto& e : *events)
               if (e.position >= a->from && want()) print(e);
             version = events->back().version + 1;

@@ -1,7 +1,9 @@
 // tenantctl: the operations tool. Subcommands live in cmd_*.cpp and register themselves.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <string>
 
 #include "command.hpp"
 
@@ -32,7 +34,24 @@ int main(int argc, char** argv) {
     auto* sub = app.add_subcommand(e.name, e.description);
     actions[sub] = e.setup(*sub, global);
   }
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    // `tenantctl nosuchcmd` and `tenantctl --bogus` fail the required-subcommand check before
+    // CLI11 reports the word it did not know: name it, and the subcommands there are.
+    if (app.get_subcommands().empty() && !app.remaining().empty()) {
+      std::string names;
+      for (const auto& entry : entries)
+        names += (names.empty() ? "" : ", ") + entry.name;
+      std::fprintf(
+          stderr, "tenantctl: unknown subcommand or option '%s' (subcommands: %s; see %s --help)\n",
+          app.remaining().front().c_str(), names.c_str(), argv[0]);
+      return static_cast<int>(CLI::ExitCodes::ExtrasError);
+    }
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
   for (auto& [sub, action] : actions) {
     if (sub->parsed()) return action();
   }

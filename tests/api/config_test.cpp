@@ -320,6 +320,10 @@ TEST(config_parsers, durations) {
   EXPECT_EQ(parse_duration("1500").value(), 1500ms);
   for (const char* bad : {"", "0", "0s", "-1s", "s", "1d", "1.5s", "999999999999h"})
     EXPECT_FALSE(parse_duration(bad).has_value()) << bad;
+  EXPECT_EQ(parse_duration("720h").value(), 720h);
+  // Too long is not "not positive": the message names the bound.
+  EXPECT_EQ(parse_duration("721h").error().message,
+            "'721h' is longer than the longest duration, 720h");
   EXPECT_EQ(format_duration(2s), "2s");
   EXPECT_EQ(format_duration(1500ms), "1500ms");
   EXPECT_EQ(format_duration(60min), "1h");

@@ -562,6 +562,23 @@ class ExportImportTest(unittest.TestCase):
             events = self.ctl(copy, "events")
             self.assertEqual([json.loads(x) for x in events.stdout.decode().splitlines()],
                              [json.loads(x) for x in lines])
+            tid = json.loads(lines[0])["stream_id"]
+            one = self.ctl(copy, "events", "--stream", tid, "--limit", "1")
+            self.assertEqual(one.returncode, 0, one.stderr)
+            self.assertEqual([json.loads(x)["stream_id"] for x in one.stdout.decode().splitlines()],
+                             [tid])
+            # A stream with no events (a typo) and a negative number are refused by name.
+            missing = self.ctl(copy, "events", "--stream", "nope")
+            self.assertEqual((missing.returncode, missing.stdout), (1, b""), missing.stderr)
+            self.assertIn(b"no stream 'nope'", missing.stderr)
+            negative = self.ctl(copy, "events", "--limit", "-1")
+            self.assertNotEqual(negative.returncode, 0)
+            self.assertIn(b"--limit: must be 0 or more, got -1", negative.stderr)
+            for word in ("nosuchcmd", "--bogus"):
+                unknown = self.ctl(copy, word)
+                self.assertNotEqual(unknown.returncode, 0)
+                self.assertIn(f"unknown subcommand or option '{word}'".encode(), unknown.stderr)
+                self.assertIn(b"events, export, import", unknown.stderr)
 
             again = self.ctl(copy, "import", stdin=exported.stdout)
             self.assertNotEqual(again.returncode, 0)
