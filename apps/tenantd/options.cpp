@@ -225,7 +225,8 @@ cli_outcome parse_command_line(int argc, const char* const* argv) {
   converted("--log-format", "json (one object per line) or text (for a terminal).",
             std::string(api::to_string(cfg.format)), into(cfg.format, api::parse_log_format), logs,
             "json|text");
-  converted("--access-log", "One JSON line per request on stderr: on or off.",
+  converted("--access-log",
+            "One JSON line per request on stderr, whatever --log-level says: on or off.",
             cfg.access_log ? "on" : "off", into(cfg.access_log, api::parse_switch), logs, "on|off");
 
   cli_outcome out;
