@@ -265,4 +265,37 @@ bool is_json_media_type(std::string_view content_type) {
   return true;
 }
 
+std::optional<std::string> malformed_request_head(const request& req) {
+  // One walk over the fields comparing the enums the parser resolved: most requests have no
+  // Transfer-Encoding and cost nothing more.
+  std::string_view transfer_encoding;
+  bool has_transfer_encoding = false;
+  bool has_content_length = false;
+  for (const auto& f : req) {
+    if (f.name() == http::field::content_length) {
+      has_content_length = true;
+    } else if (f.name() == http::field::transfer_encoding) {
+      if (has_transfer_encoding) return "The Transfer-Encoding header must appear only once.";
+      has_transfer_encoding = true;
+      transfer_encoding = f.value();
+    }
+  }
+  if (!has_transfer_encoding) return std::nullopt;
+  if (req.version() < 11) return "An HTTP/1.0 request must not have a Transfer-Encoding.";
+  if (has_content_length)
+    return "A request must not have both Transfer-Encoding and Content-Length.";
+  if (!iequals(trim(transfer_encoding), "chunked")) {
+    return "The Transfer-Encoding '" + detail::shorten(transfer_encoding) +
+           "' is not supported: send the body chunked or with a Content-Length.";
+  }
+  return std::nullopt;
+}
+
+namespace detail {
+std::string shorten(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  return std::string(s.substr(0, max)) + "...";
+}
+}  // namespace detail
+
 }  // namespace tenant::api

@@ -90,12 +90,6 @@ std::string parse_failure_detail(simdjson::error_code ec) {
   }
 }
 
-std::string shorten(std::string_view s) {
-  constexpr std::size_t max = 64;
-  if (s.size() <= max) return std::string(s);
-  return std::string(s.substr(0, max)) + "...";
-}
-
 }  // namespace
 
 std::string field_label(std::string_view path) {
@@ -273,8 +267,8 @@ boost::system::result<json_reader, problem> parse_json_body(std::string_view con
     return make_problem(problem_code::bad_request, "The request body must be a JSON object.");
   }
   if (auto dup = find_duplicate_key(root)) {
-    return make_problem(problem_code::bad_request,
-                        "The request body has the key '" + shorten(*dup) + "' more than once.");
+    return make_problem(problem_code::bad_request, "The request body has the key '" +
+                                                       detail::shorten(*dup) + "' more than once.");
   }
   auto state = std::make_shared<document_state>();
   state->slot = &slot;

@@ -323,15 +323,30 @@ struct server::impl {
       parser.body_limit(cfg.body_limit);
       // Usually the whole request came with the read that ended the idle wait (or behind the
       // previous one, pipelined): parse it from the buffer without an asynchronous operation.
-      auto ec = parse_buffered(buffer, parser);
-      if (!ec && !parser.is_done()) {
+      // The head first: one whose framing is unsafe is refused before its body is read.
+      auto ec = parse_buffered(buffer, parser, true);
+      bool timed = false;
+      if (!ec && !parser.is_header_done()) {
+        timed = true;
         lowest.expires_after(cfg.read_timeout);
-        ec = co_await read_request(stream, buffer, parser);
+        auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        ec = hec;
+      }
+      std::optional<std::string> malformed;
+      if (!ec) malformed = malformed_request_head(parser.get());
+      if (!ec && !malformed && !parser.is_done()) {
+        ec = parse_buffered(buffer, parser, false);
+        if (!ec && !parser.is_done()) {
+          if (!timed) lowest.expires_after(cfg.read_timeout);
+          ec = co_await read_body(stream, buffer, parser);
+        }
       }
       const auto started = std::chrono::steady_clock::now();
-      if (ec) {
+      if (ec || malformed) {
         std::optional<problem> refusal;
-        if (ec == http::error::header_limit) {
+        if (malformed) {
+          refusal = make_problem(problem_code::bad_request, std::move(*malformed));
+        } else if (ec == http::error::header_limit) {
           refusal = make_problem(problem_code::headers_too_large,
                                  "The request line and headers exceed " +
                                      std::to_string(cfg.header_limit) + " bytes.");
@@ -378,13 +393,16 @@ struct server::impl {
     }
   }
 
-  /// Feeds what `buffer` holds to the parser. No error with the request incomplete means the
-  /// rest must be read; limits (431, 413) and malformed input fail here as they would in
-  /// Beast's read, which runs the same parser over the same bytes.
+  /// Feeds what `buffer` holds to the parser, up to the end of the head when `head_only`. No
+  /// error with the request (head) incomplete means the rest must be read; limits (431, 413) and
+  /// malformed input fail here as they would in Beast's read, which runs the same parser over
+  /// the same bytes.
   static beast::error_code parse_buffered(beast::flat_buffer& buffer,
-                                          http::request_parser<http::string_body>& parser) {
+                                          http::request_parser<http::string_body>& parser,
+                                          bool head_only) {
     beast::error_code ec;
-    while (buffer.size() > 0 && !parser.is_done()) {
+    // The parser is not eager: a put() that completes the head returns there.
+    while (buffer.size() > 0 && !parser.is_done() && !(head_only && parser.is_header_done())) {
       const std::size_t used = parser.put(buffer.data(), ec);
       buffer.consume(used);
       if (ec == http::error::need_more) return {};
@@ -393,15 +411,13 @@ struct server::impl {
     return ec;
   }
 
-  /// Reads one request. A client that sent `Expect: 100-continue` (curl does for bodies over
-  /// 1 KiB) waits for an interim 100 before sending its body; without one it stalls for a
-  /// second. Refusals decided from the header (413 on Content-Length) are final answers and get
-  /// no 100.
+  /// Reads the rest of a request whose head was read. A client that sent
+  /// `Expect: 100-continue` (curl does for bodies over 1 KiB) waits for an interim 100 before
+  /// sending its body; without one it stalls for a second. Refusals decided from the head (413
+  /// on Content-Length, a malformed head) are final answers and get no 100.
   template <class Stream>
-  net::awaitable<beast::error_code> read_request(Stream& stream, beast::flat_buffer& buffer,
-                                                 http::request_parser<http::string_body>& parser) {
-    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-    if (ec || parser.is_done()) co_return ec;
+  net::awaitable<beast::error_code> read_body(Stream& stream, beast::flat_buffer& buffer,
+                                              http::request_parser<http::string_body>& parser) {
     if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
       http::response<http::empty_body> interim{http::status::continue_, 11};
       auto [wec, wn] = co_await http::async_write(stream, interim, use_tuple);

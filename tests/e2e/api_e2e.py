@@ -10,6 +10,7 @@ import json
 import os
 import pty
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,17 @@ class ApiTest(unittest.TestCase):
             self.assertIsInstance(res.json.get("errors"), dict, res)
         else:
             self.assertNotIn("errors", res.json, res)
+
+    def exchange_raw(self, data):
+        """Sends raw bytes on a fresh connection; everything received until the server closes."""
+        with socket.create_connection((self.server.host, self.server.port), timeout=10) as s:
+            s.sendall(data)
+            received = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return received
+                received += chunk
 
     def create(self, name="Acme Corporation", token="admin", **fields):
         body = {"name": name, "plan": "starter", "admin_email": "admin@acme.example", **fields}
@@ -152,6 +164,26 @@ class ApiTest(unittest.TestCase):
         self.assertProblem(self.call("GET", "/api/v1/tenants/not-an-id"), 404, "TENANT_NOT_FOUND")
         self.assertProblem(self.call("POST", f"/api/v1/tenants/{MISSING}/suspend"), 404,
                            "TENANT_NOT_FOUND")
+
+    def test_framing_that_could_smuggle_a_request_is_refused_and_closes(self):
+        # Were the body read as a second request, it would be answered (then the connection
+        # closed by its Connection: close).
+        smuggled = (b"GET /api/v1/tenants/count HTTP/1.1\r\nHost: x\r\n"
+                    b"Authorization: Bearer " + self.admin.encode() + b"\r\n"
+                    b"Connection: close\r\n\r\n")
+        for coding in (b"gzip", b"chunked, chunked", b"gzip, chunked", b"identity"):
+            head = b"GET /livez HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding + b"\r\n\r\n"
+            chunks = b"" if b"chunked" not in coding else b"5\r\nhello\r\n0\r\n\r\n"
+            received = self.exchange_raw(head + chunks + smuggled)
+            self.assertEqual(received.count(b"HTTP/1.1 "), 1, (coding, received))
+            self.assertTrue(received.startswith(b"HTTP/1.1 400 "), (coding, received))
+            self.assertIn(b"\r\nConnection: close\r\n", received, (coding, received))
+            self.assertIn(b'"code":"BAD_REQUEST"', received, (coding, received))
+        both = (b"POST /api/v1/tenants HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+                b"Content-Length: 5\r\n\r\nhello")
+        received = self.exchange_raw(both + smuggled)
+        self.assertTrue(received.startswith(b"HTTP/1.1 400 "), received)
+        self.assertEqual(received.count(b"HTTP/1.1 "), 1, received)
 
     def test_plan_limit_and_duplicate_domain(self):
         over = self.call("POST", "/api/v1/tenants",

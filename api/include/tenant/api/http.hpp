@@ -175,8 +175,21 @@ response text_response(http::status status, std::string body,
 /// `res.set("X-Request-Id", request_id)` before serializing, without adding the field to `res`.
 bool append_response_head(const response& res, std::string& out, std::string_view request_id = {});
 
+/// The detail of the 400 that refuses the head of `req` (request line and fields, just parsed,
+/// the body not yet read); nullopt when the request may be served. RFC 9112's framing rules that
+/// Beast does not apply (§6.1, §6.3): a Transfer-Encoding other than exactly `chunked` (case
+/// aside; Beast reads `gzip` or `chunked, chunked` as "no body", so the body would be parsed as
+/// the next request), one together with Content-Length, one in an HTTP/1.0 request. The server
+/// closes the connection after the answer: where such a request ends is unknown.
+std::optional<std::string> malformed_request_head(const request& req);
+
 /// True for `application/json` with optional parameters (`; charset=utf-8`); case-insensitive.
 /// A charset other than UTF-8 is refused: the JSON adapter only reads UTF-8.
 bool is_json_media_type(std::string_view content_type);
+
+namespace detail {
+/// `s` cut to `max` characters with "..." appended when longer: client input quoted in a detail.
+std::string shorten(std::string_view s, std::size_t max = 64);
+}  // namespace detail
 
 }  // namespace tenant::api

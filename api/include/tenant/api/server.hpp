@@ -9,8 +9,9 @@
 /// it on its own thread. Connections do not migrate: a thread busy with a slow handler's CPU
 /// delays only the connections it holds. Pipelined requests are answered in order because a
 /// connection handles one request at a time. Limits and timeouts come from the config:
-/// headers over `header_limit` -> 431, a body over `body_limit` -> 413 PAYLOAD_TOO_LARGE (both
-/// problem documents, then the connection closes), `read_timeout` to receive a started request,
+/// headers over `header_limit` -> 431, a body over `body_limit` -> 413 PAYLOAD_TOO_LARGE,
+/// malformed HTTP or a head `malformed_request_head` refuses (framing) -> 400 (all problem
+/// documents, then the connection closes), `read_timeout` to receive a started request,
 /// `idle_timeout` between requests, `write_timeout` per response.
 ///
 /// TLS (`tls_cert_file` + `tls_key_file`): the same session code over `beast::ssl_stream`,
