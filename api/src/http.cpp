@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
+#include <cstdint>
 
 namespace tenant::api {
 
@@ -265,27 +266,76 @@ bool is_json_media_type(std::string_view content_type) {
   return true;
 }
 
-std::optional<std::string> malformed_request_head(const request& req) {
-  // One walk over the fields comparing the enums the parser resolved: most requests have no
-  // Transfer-Encoding and cost nothing more.
-  std::string_view transfer_encoding;
-  bool has_transfer_encoding = false;
-  bool has_content_length = false;
-  for (const auto& f : req) {
-    if (f.name() == http::field::content_length) {
-      has_content_length = true;
-    } else if (f.name() == http::field::transfer_encoding) {
-      if (has_transfer_encoding) return "The Transfer-Encoding header must appear only once.";
-      has_transfer_encoding = true;
-      transfer_encoding = f.value();
-    }
+namespace {
+
+// The fields the API reads one value of (RFC 9112 §3.2 for Host; the others because the first
+// occurrence would silently win: an Authorization a proxy checked, then another one read here),
+// named as in the refusal. Transfer-Encoding too: only a single `chunked` is taken. Beast has no
+// enum for the custom ones (`unknown`): those are told apart by name.
+struct single_value_field {
+  http::field field;
+  std::string_view name;
+};
+constexpr std::array<single_value_field, 12> single_value_fields{{
+    {http::field::host, "Host"},
+    {http::field::authorization, "Authorization"},
+    {http::field::unknown, "X-Tenant-Id"},
+    {http::field::if_match, "If-Match"},
+    {http::field::if_none_match, "If-None-Match"},
+    {http::field::unknown, "Idempotency-Key"},
+    {http::field::unknown, "X-Min-Position"},
+    {http::field::content_type, "Content-Type"},
+    {http::field::content_length, "Content-Length"},
+    {http::field::content_encoding, "Content-Encoding"},
+    {http::field::unknown, "X-Request-Id"},
+    {http::field::transfer_encoding, "Transfer-Encoding"},
+}};
+
+constexpr std::uint32_t single_value_bit(http::field f) {
+  for (std::size_t i = 0; i < single_value_fields.size(); ++i)
+    if (single_value_fields[i].field == f) return 1u << i;
+  return 0;
+}
+
+// Position of `f` in single_value_fields, or its size: enums compared first (the parser
+// resolved them), names only for fields Beast does not know, and only of the same length.
+std::size_t single_value_index(const http::fields::value_type& f) {
+  const auto id = f.name();
+  for (std::size_t i = 0; i < single_value_fields.size(); ++i) {
+    const auto& s = single_value_fields[i];
+    if (s.field != id) continue;
+    if (id != http::field::unknown) return i;
+    const auto name = f.name_string();
+    if (name.size() == s.name.size() && iequals(name, s.name)) return i;
   }
-  if (!has_transfer_encoding) return std::nullopt;
+  return single_value_fields.size();
+}
+
+}  // namespace
+
+std::optional<std::string> malformed_request_head(const request& req) {
+  // One walk over the fields, no allocation unless refusing: this runs for every request.
+  constexpr auto host = single_value_bit(http::field::host);
+  constexpr auto content_length = single_value_bit(http::field::content_length);
+  constexpr auto transfer_encoding = single_value_bit(http::field::transfer_encoding);
+  std::uint32_t seen = 0;
+  std::string_view coding;
+  for (const auto& f : req) {
+    const std::size_t i = single_value_index(f);
+    if (i == single_value_fields.size()) continue;
+    if (seen & (1u << i))
+      return "The " + std::string(single_value_fields[i].name) + " header must appear only once.";
+    seen |= 1u << i;
+    if ((1u << i) == transfer_encoding) coding = f.value();
+  }
+  if (req.version() >= 11 && !(seen & host))
+    return std::string("An HTTP/1.1 request must have a Host header.");
+  if (!(seen & transfer_encoding)) return std::nullopt;
   if (req.version() < 11) return "An HTTP/1.0 request must not have a Transfer-Encoding.";
-  if (has_content_length)
+  if (seen & content_length)
     return "A request must not have both Transfer-Encoding and Content-Length.";
-  if (!iequals(trim(transfer_encoding), "chunked")) {
-    return "The Transfer-Encoding '" + detail::shorten(transfer_encoding) +
+  if (!iequals(trim(coding), "chunked")) {
+    return "The Transfer-Encoding '" + detail::shorten(coding) +
            "' is not supported: send the body chunked or with a Content-Length.";
   }
   return std::nullopt;

@@ -456,6 +456,69 @@ TEST(server, a_transfer_encoding_other_than_chunked_is_400_and_closes) {
   }
 }
 
+std::string detail_of(const http::response<http::string_body>& res) {
+  return std::string(boost::json::parse(res.body()).at("detail").as_string());
+}
+
+// RFC 9112 §3.2 and the headers the API reads one value of: sent twice, which one counts is a
+// guess (an Authorization a proxy checked, and another one we would read), so it is refused.
+TEST(server, a_single_value_header_sent_twice_is_400_naming_it_and_closes) {
+  running_server s;
+  ASSERT_TRUE(s.start());
+  const std::vector<std::pair<std::string, std::string>> repeated = {
+      {"Host", "Host: x\r\nHost: y\r\n"},
+      {"Host", "Host: x\r\nhost: x\r\n"},
+      {"Authorization", "Host: x\r\nAuthorization: Bearer a\r\nAUTHORIZATION: Bearer b\r\n"},
+      {"X-Tenant-Id", "Host: x\r\nX-Tenant-Id: tn_a\r\nx-tenant-id: tn_b\r\n"},
+      {"If-Match", "Host: x\r\nIf-Match: \"1\"\r\nIf-Match: \"2\"\r\n"},
+      {"If-None-Match", "Host: x\r\nIf-None-Match: \"1\"\r\nIf-None-Match: *\r\n"},
+      {"Idempotency-Key", "Host: x\r\nIdempotency-Key: k1\r\nIdempotency-Key: k2\r\n"},
+      {"X-Min-Position", "Host: x\r\nX-Min-Position: 1\r\nX-Min-Position: 2\r\n"},
+      {"Content-Type", "Host: x\r\nContent-Type: text/plain\r\nContent-Type: text/plain\r\n"},
+      {"Content-Length", "Host: x\r\nContent-Length: 0\r\nContent-Length: 0\r\n"},
+      {"Content-Encoding", "Host: x\r\nContent-Encoding: identity\r\nContent-Encoding: gzip\r\n"},
+      {"X-Request-Id", "Host: x\r\nX-Request-Id: a\r\nX-Request-Id: b\r\n"},
+  };
+  for (const auto& [name, fields] : repeated) {
+    const std::string raw = "GET /hello HTTP/1.1\r\n" + fields +
+                            "\r\nGET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const auto responses = parse_responses(exchange_raw(s.port(), raw));
+    EXPECT_EQ(responses.size(), 1u) << raw;
+    if (responses.empty()) continue;
+    const auto& res = responses.front();
+    EXPECT_EQ(res.result(), http::status::bad_request) << raw;
+    EXPECT_EQ(code_of(res), "BAD_REQUEST") << raw;
+    if (code_of(res) == "BAD_REQUEST") {
+      EXPECT_EQ(detail_of(res), "The " + name + " header must appear only once.") << raw;
+    }
+    EXPECT_EQ(std::string(res[http::field::connection]), "close") << raw;
+  }
+}
+
+TEST(server, an_http_1_1_request_without_host_is_400_but_http_1_0_may_omit_it) {
+  running_server s;
+  ASSERT_TRUE(s.start());
+  auto refused = parse_responses(exchange_raw(
+      s.port(),
+      "GET /hello HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].result(), http::status::bad_request);
+  EXPECT_EQ(code_of(refused[0]), "BAD_REQUEST");
+  EXPECT_EQ(std::string(refused[0][http::field::connection]), "close");
+
+  auto old = parse_responses(exchange_raw(s.port(), "GET /hello HTTP/1.0\r\n\r\n"));
+  ASSERT_EQ(old.size(), 1u);
+  EXPECT_EQ(old[0].result(), http::status::ok);
+  EXPECT_EQ(old[0].body(), "hello");
+
+  // Headers the API reads as lists, or not at all, may repeat.
+  client c(s.port());
+  c.send_raw(
+      "GET /hello HTTP/1.1\r\nHost: x\r\nAccept: a\r\nAccept: b\r\nX-Other: 1\r\n"
+      "X-Other: 2\r\n\r\n");
+  EXPECT_EQ(c.receive().body(), "hello");
+}
+
 TEST(server, handler_exception_is_500_and_the_connection_lives_on) {
   running_server s;
   ASSERT_TRUE(s.start());

@@ -185,6 +185,20 @@ class ApiTest(unittest.TestCase):
         self.assertTrue(received.startswith(b"HTTP/1.1 400 "), received)
         self.assertEqual(received.count(b"HTTP/1.1 "), 1, received)
 
+    def test_a_header_read_once_sent_twice_is_refused_and_closes(self):
+        admin = b"Authorization: Bearer " + self.admin.encode() + b"\r\n"
+        reader = b"Authorization: Bearer " + self.reader.encode() + b"\r\n"
+        for fields in (admin + reader, b"Host: y\r\n" + admin,
+                       admin + b"X-Tenant-Id: " + MISSING.encode() + b"\r\nX-Tenant-Id: x\r\n"):
+            received = self.exchange_raw(b"GET /api/v1/tenants/count HTTP/1.1\r\nHost: x\r\n" +
+                                         fields + b"Connection: close\r\n\r\n")
+            self.assertTrue(received.startswith(b"HTTP/1.1 400 "), (fields, received))
+            self.assertIn(b"header must appear only once.", received, (fields, received))
+        received = self.exchange_raw(b"GET /livez HTTP/1.1\r\nConnection: close\r\n\r\n")
+        self.assertTrue(received.startswith(b"HTTP/1.1 400 "), received)
+        received = self.exchange_raw(b"GET /livez HTTP/1.0\r\n\r\n")
+        self.assertTrue(received.startswith(b"HTTP/1.0 200 "), received)
+
     def test_plan_limit_and_duplicate_domain(self):
         over = self.call("POST", "/api/v1/tenants",
                          {"name": "Acme Seats", "plan": "starter", "admin_email": "a@b.example",

@@ -186,8 +186,10 @@ class harness {
         if (ec || n == 0) break;
       }
       // The server answers these itself (431, 413, 400) or waits for more bytes: not the
-      // handler's input.
+      // handler's input. It also refuses (400) and closes on a head malformed_request_head
+      // refuses: framing, Host, a single-value header twice.
       if (ec || !parser.is_done()) return;
+      if (api::malformed_request_head(parser.get())) return;
       serve(parser.release());
     }
   }

@@ -176,11 +176,16 @@ response text_response(http::status status, std::string body,
 bool append_response_head(const response& res, std::string& out, std::string_view request_id = {});
 
 /// The detail of the 400 that refuses the head of `req` (request line and fields, just parsed,
-/// the body not yet read); nullopt when the request may be served. RFC 9112's framing rules that
-/// Beast does not apply (§6.1, §6.3): a Transfer-Encoding other than exactly `chunked` (case
+/// the body not yet read); nullopt when the request may be served. The rules of RFC 9112 Beast
+/// does not apply: framing (§6.1, §6.3): a Transfer-Encoding other than exactly `chunked` (case
 /// aside; Beast reads `gzip` or `chunked, chunked` as "no body", so the body would be parsed as
-/// the next request), one together with Content-Length, one in an HTTP/1.0 request. The server
-/// closes the connection after the answer: where such a request ends is unknown.
+/// the next request), one together with Content-Length, one in an HTTP/1.0 request; Host
+/// (§3.2): missing from an HTTP/1.1 request; and a field the API reads one value of sent twice
+/// (Host, Authorization, X-Tenant-Id, If-Match, If-None-Match, Idempotency-Key, X-Min-Position,
+/// Content-Type, Content-Length, Content-Encoding, X-Request-Id, Transfer-Encoding): "The
+/// Authorization header must appear only once.". The server closes the connection after the
+/// answer: where such a request ends is unknown. One pass over the fields, no allocation unless
+/// refusing.
 std::optional<std::string> malformed_request_head(const request& req);
 
 /// True for `application/json` with optional parameters (`; charset=utf-8`); case-insensitive.
