@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <exception>
 #include <stdexcept>
 
@@ -218,6 +219,16 @@ boost::asio::awaitable<response> router::dispatch(request_context& ctx) const {
     }
     if (m.result == match_result::outcome::method_not_allowed) {
       co_return to_response(method_not_allowed(m.allowed));
+    }
+    // Bodies are read as sent: a compressed one would otherwise be parsed as plain JSON.
+    if (!ctx.req().body().empty()) {
+      const auto coding = ctx.header(http::field::content_encoding);
+      if (!coding.empty() && !boost::beast::iequals(coding, "identity")) {
+        co_return to_response(
+            make_problem(problem_code::unsupported_media_type,
+                         "The request body's Content-Encoding '" + detail::shorten(coding) +
+                             "' is not supported: send the body unencoded (identity)."));
+      }
     }
     ctx.set_route(m.route);
     ctx.set_path_params(std::move(m.params));

@@ -81,6 +81,22 @@ TEST_F(router_test, wrong_method_is_405_with_allow_in_registration_order) {
   EXPECT_EQ(list[http::field::allow], "GET, POST");
 }
 
+TEST_F(router_test, a_body_with_a_content_encoding_other_than_identity_is_415) {
+  auto gzip = make_request(http::verb::post, "/api/v1/tenants", "\x1f\x8b...", "application/json");
+  gzip.set(http::field::content_encoding, "gzip");
+  auto res = dispatch(r, std::move(gzip));
+  EXPECT_EQ(res.result(), http::status::unsupported_media_type);
+  EXPECT_EQ(body_json(res).at("code"), "UNSUPPORTED_MEDIA_TYPE");
+  EXPECT_NE(res.body().find("Content-Encoding 'gzip'"), std::string::npos) << res.body();
+
+  auto identity = make_request(http::verb::post, "/api/v1/tenants", "{}", "application/json");
+  identity.set(http::field::content_encoding, "identity");
+  EXPECT_EQ(dispatch(r, std::move(identity)).body(), "create:");
+  auto no_body = make_request(http::verb::get, "/api/v1/tenants");
+  no_body.set(http::field::content_encoding, "gzip");
+  EXPECT_EQ(dispatch(r, std::move(no_body)).body(), "list:");
+}
+
 TEST_F(router_test, path_parameters_are_percent_decoded) {
   auto res = dispatch(r, make_request(http::verb::get, "/api/v1/tenants/a%20b%2Fc"));
   EXPECT_EQ(res.body(), "get:a b/c");

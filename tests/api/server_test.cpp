@@ -519,6 +519,31 @@ TEST(server, an_http_1_1_request_without_host_is_400_but_http_1_0_may_omit_it) {
   EXPECT_EQ(c.receive().body(), "hello");
 }
 
+// The API reads bodies as they are: a compressed one is refused, not parsed as plain JSON. The
+// framing is sound, so the connection lives on.
+TEST(server, a_body_with_a_content_encoding_is_415_naming_it) {
+  const std::string gzip =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string identity =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Encoding: Identity\r\nContent-Length: 5\r\n\r\n"
+      "plain";
+  const std::string no_body = "GET /hello HTTP/1.1\r\nHost: x\r\nContent-Encoding: br\r\n\r\n";
+  running_server s;
+  ASSERT_TRUE(s.start());
+  client c(s.port());
+  c.send_raw(gzip + identity + no_body);
+  auto refused = c.receive();
+  EXPECT_EQ(refused.result(), http::status::unsupported_media_type);
+  EXPECT_EQ(code_of(refused), "UNSUPPORTED_MEDIA_TYPE");
+  if (code_of(refused) == "UNSUPPORTED_MEDIA_TYPE") {
+    EXPECT_NE(detail_of(refused).find("Content-Encoding 'gzip'"), std::string::npos)
+        << detail_of(refused);
+  }
+  EXPECT_TRUE(refused.keep_alive());
+  EXPECT_EQ(c.receive().body(), "plain");  // identity is no encoding
+  EXPECT_EQ(c.receive().body(), "hello");  // no body, nothing encoded
+}
+
 TEST(server, handler_exception_is_500_and_the_connection_lives_on) {
   running_server s;
   ASSERT_TRUE(s.start());

@@ -153,6 +153,12 @@ class ApiTest(unittest.TestCase):
                            "BAD_REQUEST")
         self.assertProblem(self.call("POST", "/api/v1/tenants", raw_body='{"name":"x"}',
                                      content_type="text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE")
+        # A body the client says is compressed is not read as plain JSON (that created a tenant).
+        gzip = self.call("POST", "/api/v1/tenants", {"name": "Acme Gzip", "plan": "starter",
+                                                     "admin_email": "a@b.example"},
+                         headers={"Content-Encoding": "gzip"})
+        self.assertProblem(gzip, 415, "UNSUPPORTED_MEDIA_TYPE")
+        self.assertIn("Content-Encoding 'gzip'", gzip.json["detail"])
         big = '{"name":"' + "x" * (70 * 1024) + '"}'
         self.assertProblem(self.call("POST", "/api/v1/tenants", raw_body=big, fresh=True), 413,
                            "PAYLOAD_TOO_LARGE")

@@ -116,7 +116,8 @@ class router {
   const route_info* route_for(http::verb method, std::string_view target) const;
 
   /// Routes, runs the middleware chain and the handler. Never throws: a bad target is 400, no
-  /// route 404, wrong method 405, an exception escaping a handler or middleware a logged 500.
+  /// route 404, wrong method 405, a body with a Content-Encoding other than `identity` 415
+  /// UNSUPPORTED_MEDIA_TYPE, an exception escaping a handler or middleware a logged 500.
   boost::asio::awaitable<response> dispatch(request_context& ctx) const;
 
   /// Every registered route, in registration order.
