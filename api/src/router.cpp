@@ -163,19 +163,31 @@ router::match_result router::match(http::verb method,
       ok = s.is_param ? !segments[i].empty() : s.literal == segments[i];
     }
     if (!ok) continue;
-    for (auto* e : n->endpoints) {
-      if (e->info.method != method) continue;
+    const impl::endpoint* hit = nullptr;
+    const impl::endpoint* get = nullptr;
+    bool has_head = false;
+    for (const auto* e : n->endpoints) {
+      if (e->info.method == method) hit = e;
+      if (e->info.method == http::verb::get) get = e;
+      has_head = has_head || e->info.method == http::verb::head;
+    }
+    // HEAD is GET without the body (RFC 9110 §9.3.2): the GET route serves it, the server
+    // drops the body. Not a route of its own, so routes() and the OpenAPI document list GET.
+    if (hit == nullptr && method == http::verb::head) hit = get;
+    if (hit != nullptr) {
       out.result = match_result::outcome::found;
-      out.route = &e->info;
-      out.target = &e->fn;
+      out.route = &hit->info;
+      out.target = &hit->fn;
       // Parameter names are per route: two methods of one shape may name them differently.
-      for (const auto& [index, name] : e->params)
+      for (const auto& [index, name] : hit->params)
         out.params.emplace_back(name, segments[index]);
       return out;
     }
     out.result = match_result::outcome::method_not_allowed;
-    for (auto* e : n->endpoints)
+    for (const auto* e : n->endpoints) {
       out.allowed.push_back(e->info.method);
+      if (e == get && !has_head) out.allowed.push_back(http::verb::head);
+    }
     return out;
   }
   return out;

@@ -372,7 +372,7 @@ struct server::impl {
           path = std::string(target.substr(0, target.find('?')));
         }
         std::string id = new_request_id();
-        co_await write(stream, res, 11, false, id, head);
+        co_await write(stream, res, 11, false, parser.get().method() == http::verb::head, id, head);
         report(id, method, route, path, remote, {}, {}, {}, res, started, secure);
         co_await linger(stream, buffer);
         co_return false;
@@ -383,7 +383,8 @@ struct server::impl {
       ctx.set_request_id(sane_request_id(client_id) ? std::string(client_id) : new_request_id());
       response res = co_await routes.dispatch(ctx);
       const bool keep = ctx.req().keep_alive() && !entry.closing;
-      bool ok = co_await write(stream, res, ctx.req().version(), keep, ctx.request_id(), head);
+      bool ok = co_await write(stream, res, ctx.req().version(), keep,
+                               ctx.method() == http::verb::head, ctx.request_id(), head);
       std::string_view target = ctx.target();
       report(ctx.request_id(), http::to_string(ctx.method()), ctx.route(),
              target.substr(0, target.find('?')), remote, ctx.header("traceparent"),
@@ -428,13 +429,16 @@ struct server::impl {
   }
 
   /// Writes the response: its head (into `scratch`, the connection's reused buffer) and its
-  /// body in one gather write; Beast's serializer only for a chunked one.
+  /// body in one gather write; Beast's serializer only for a chunked one. An answer to HEAD
+  /// (`head_only`) is the head alone, with the Content-Length of the body it leaves out (RFC 9110
+  /// §9.3.2): a body would be read as the start of the next response.
   template <class Stream>
   net::awaitable<bool> write(Stream& stream, response& res, unsigned version, bool keep,
-                             const std::string& request_id, std::string& scratch) {
+                             bool head_only, const std::string& request_id, std::string& scratch) {
     res.version(version);
     res.keep_alive(keep);
     res.prepare_payload();
+    if (head_only) res.body().clear();
     scratch.clear();
     // The request id goes straight into the head (a Beast field costs a lookup and an
     // allocation); only the serializer's path below needs it as a field.

@@ -56,7 +56,7 @@ TEST_F(router_test, literal_segment_beats_parameter_whatever_the_registration_or
 TEST_F(router_test, most_specific_pattern_decides_405_instead_of_falling_back_to_a_parameter) {
   auto res = dispatch(r, make_request(http::verb::delete_, "/api/v1/tenants/count"));
   EXPECT_EQ(res.result(), http::status::method_not_allowed);
-  EXPECT_EQ(res[http::field::allow], "GET");
+  EXPECT_EQ(res[http::field::allow], "GET, HEAD");
 }
 
 TEST_F(router_test, unknown_path_is_404_not_found_problem) {
@@ -72,13 +72,42 @@ TEST_F(router_test, unknown_path_is_404_not_found_problem) {
 TEST_F(router_test, wrong_method_is_405_with_allow_in_registration_order) {
   auto res = dispatch(r, make_request(http::verb::patch, "/api/v1/tenants/tn_1"));
   EXPECT_EQ(res.result(), http::status::method_not_allowed);
-  EXPECT_EQ(res[http::field::allow], "GET, PUT, DELETE");
+  EXPECT_EQ(res[http::field::allow], "GET, HEAD, PUT, DELETE");
   auto body = body_json(res);
   EXPECT_EQ(body.at("code"), "METHOD_NOT_ALLOWED");
   EXPECT_EQ(body.at("status"), 405);
 
   auto list = dispatch(r, make_request(http::verb::delete_, "/api/v1/tenants"));
-  EXPECT_EQ(list[http::field::allow], "GET, POST");
+  EXPECT_EQ(list[http::field::allow], "GET, HEAD, POST");
+}
+
+// RFC 9110 §9.3.2: HEAD is served wherever GET is, by the GET route (the server drops the body);
+// it is no route of its own, so routes() (and the OpenAPI comparison) do not list it.
+TEST_F(router_test, head_is_served_by_the_get_route_and_listed_in_allow_after_get) {
+  request_context ctx(make_request(http::verb::head, "/api/v1/tenants/tn_1"));
+  auto res = test::run_sync(r.dispatch(ctx));
+  EXPECT_EQ(res.result(), http::status::ok);
+  EXPECT_EQ(res.body(), "get:tn_1");
+  ASSERT_NE(ctx.route(), nullptr);
+  EXPECT_EQ(ctx.route()->pattern, "/api/v1/tenants/{id}");
+  EXPECT_EQ(ctx.method(), http::verb::head);
+  // Requests refused before dispatch (413) are labelled with the GET route too.
+  const auto* count = r.route_for(http::verb::get, "/api/v1/tenants/count");
+  ASSERT_NE(count, nullptr);
+  EXPECT_EQ(r.route_for(http::verb::head, "/api/v1/tenants/count"), count);
+
+  // No GET, no HEAD.
+  auto plan = dispatch(r, make_request(http::verb::head, "/api/v1/tenants/tn_1/plan"));
+  EXPECT_EQ(plan.result(), http::status::method_not_allowed);
+  EXPECT_EQ(plan[http::field::allow], "PUT");
+  for (const auto& route : r.routes())
+    EXPECT_NE(route.method, http::verb::head) << route.pattern;
+
+  // A HEAD route registered explicitly wins over the GET one.
+  r.add(http::verb::head, "/api/v1/tenants", named("head"));
+  EXPECT_EQ(dispatch(r, make_request(http::verb::head, "/api/v1/tenants")).body(), "head:");
+  auto list = dispatch(r, make_request(http::verb::delete_, "/api/v1/tenants"));
+  EXPECT_EQ(list[http::field::allow], "GET, POST, HEAD");
 }
 
 TEST_F(router_test, a_body_with_a_content_encoding_other_than_identity_is_415) {

@@ -544,6 +544,43 @@ TEST(server, a_body_with_a_content_encoding_is_415_naming_it) {
   EXPECT_EQ(c.receive().body(), "hello");  // no body, nothing encoded
 }
 
+// RFC 9110 §9.3.2: HEAD answers what GET would, Content-Length included, without the body, so
+// the next response on the connection starts right after the head.
+TEST(server, head_answers_the_get_head_without_its_body_and_the_connection_stays_in_step) {
+  running_server s;
+  ASSERT_TRUE(s.start());
+  const std::string raw =
+      "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+      "HEAD /big HTTP/1.1\r\nHost: x\r\n\r\n"
+      "HEAD /missing HTTP/1.1\r\nHost: x\r\n\r\n"
+      "HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const auto responses = parse_responses(exchange_raw(s.port(), raw), {0, 1, 2, 3});
+  ASSERT_EQ(responses.size(), 5u);
+  EXPECT_EQ(responses[0].result(), http::status::ok);
+  EXPECT_EQ(std::string(responses[0][http::field::content_length]), "5");
+  EXPECT_EQ(std::string(responses[0][http::field::content_type]), "text/plain; charset=utf-8");
+  EXPECT_TRUE(responses[0].keep_alive());
+  EXPECT_EQ(std::string(responses[1][http::field::content_length]),
+            std::to_string(big_body().size()));
+  EXPECT_EQ(responses[2].result(), http::status::not_found);
+  EXPECT_EQ(std::string(responses[2][http::field::content_type]), "application/problem+json");
+  EXPECT_EQ(responses[3].result(), http::status::method_not_allowed);
+  EXPECT_EQ(std::string(responses[3][http::field::allow]), "POST");
+  EXPECT_EQ(responses[4].result(), http::status::ok);
+  EXPECT_EQ(responses[4].body(), "hello");
+
+  auto allow = parse_responses(
+      exchange_raw(s.port(), "DELETE /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_EQ(allow.size(), 1u);
+  EXPECT_EQ(std::string(allow[0][http::field::allow]), "GET, HEAD");
+
+  s.stop_and_join();
+  auto seen = s.observed();
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "/hello 200"), 2)
+      << ::testing::PrintToString(seen);
+}
+
 TEST(server, handler_exception_is_500_and_the_connection_lives_on) {
   running_server s;
   ASSERT_TRUE(s.start());

@@ -205,6 +205,30 @@ class ApiTest(unittest.TestCase):
         received = self.exchange_raw(b"GET /livez HTTP/1.0\r\n\r\n")
         self.assertTrue(received.startswith(b"HTTP/1.0 200 "), received)
 
+    def test_head_is_get_without_the_body(self):
+        tid = self.create_active("Acme Head")
+        get = self.call("GET", "/api/v1/tenants/" + tid)
+        self.assertEqual(get.status, 200, get)
+        auth = b"Authorization: Bearer " + self.admin.encode() + b"\r\n"
+        target = b"/api/v1/tenants/" + tid.encode()
+        # Pipelined on one connection: a body after the HEAD answer would be read as the start
+        # of the GET's answer.
+        received = self.exchange_raw(
+            b"HEAD " + target + b" HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n" +
+            b"HEAD /api/v1/tenants/" + MISSING.encode() + b" HTTP/1.1\r\nHost: x\r\n" + auth +
+            b"\r\nGET /livez HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        head, rest = received.split(b"\r\n\r\n", 1)
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), received)
+        self.assertIn(b"\r\nContent-Length: %d" % len(get.raw.encode()), head)
+        self.assertIn(b"\r\nETag: " + get.header("etag").encode(), head)
+        missing, rest = rest.split(b"\r\n\r\n", 1)
+        self.assertTrue(missing.startswith(b"HTTP/1.1 404 "), received)
+        self.assertTrue(rest.startswith(b"HTTP/1.1 200 "), received)
+        self.assertTrue(rest.endswith(b'{"status":"ok"}'), received)
+        wrong = self.call("DELETE", "/api/v1/tenants/count")
+        self.assertProblem(wrong, 405, "METHOD_NOT_ALLOWED")
+        self.assertEqual(wrong.header("allow"), "GET, HEAD")
+
     def test_plan_limit_and_duplicate_domain(self):
         over = self.call("POST", "/api/v1/tenants",
                          {"name": "Acme Seats", "plan": "starter", "admin_email": "a@b.example",

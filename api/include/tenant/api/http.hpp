@@ -4,7 +4,8 @@
 ///
 /// A handler is `boost::asio::awaitable<response>(request_context&)`: it reads the context and
 /// returns a response, so it can be tested by building a context by hand (no socket). The server
-/// sets `version`, `keep_alive`, `X-Request-Id` and `Content-Length` after the handler returns.
+/// sets `version`, `keep_alive`, `X-Request-Id` and `Content-Length` after the handler returns,
+/// and sends no body in the answer to a HEAD (which the GET handler served).
 
 #include <any>
 #include <boost/asio/awaitable.hpp>

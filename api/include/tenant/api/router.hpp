@@ -5,7 +5,10 @@
 /// non-empty segment: "/api/v1/tenants/{id}/plan". When several patterns match a path the most
 /// specific wins (a literal segment beats a parameter, left to right), as in OpenAPI: so
 /// "/tenants/count" is never taken for "/tenants/{id}". If the winning pattern has no handler for
-/// the method the answer is 405 with `Allow`; if no pattern matches, 404 NOT_FOUND.
+/// the method the answer is 405 with `Allow`; if no pattern matches, 404 NOT_FOUND. HEAD is
+/// served by the pattern's GET handler unless a HEAD route is added (RFC 9110 §9.3.2; the server
+/// sends the GET's status and headers without the body), and `Allow` lists it after GET; it is
+/// not a route of its own in `routes()`.
 ///
 /// Middleware wraps every routed request (not 404/405), outermost first in `use()` order:
 ///
@@ -107,7 +110,8 @@ class router {
     const route_info* route = nullptr;                        ///< when found
     const handler* target = nullptr;                          ///< when found
     std::vector<std::pair<std::string, std::string>> params;  ///< decoded, when found
-    std::vector<http::verb> allowed;  ///< when method_not_allowed, in registration order
+    /// When method_not_allowed: in registration order, HEAD right after GET.
+    std::vector<http::verb> allowed;
   };
   /// Matches decoded path segments.
   match_result match(http::verb method, const std::vector<std::string>& segments) const;
