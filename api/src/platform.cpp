@@ -226,6 +226,12 @@ middleware make_platform_middleware(std::shared_ptr<const platform_state> state)
         }
       }
       if (id) ctx.set_log_tenant(id->str());
+    } else if (route->kind == route_kind::command && who.tenant_id && !who.is_admin()) {
+      // A command that names no tenant creates one (POST /tenants): a token confined to one
+      // tenant could never touch what it made, so it may not make anything.
+      co_return finish(to_response(make_problem(
+          problem_code::forbidden, "This token is confined to tenant " + who.tenant_id->str() +
+                                       ": it may not create tenants.")));
     } else if (who.effective_tenant) {
       ctx.set_log_tenant(who.effective_tenant->str());
     }

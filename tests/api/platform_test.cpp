@@ -210,6 +210,33 @@ TEST_F(Platform, TenantInThePath) {
             http::status::forbidden);
 }
 
+// A token confined to one tenant could never touch a tenant it created: creates are refused,
+// while its own tenant stays reachable. Admins (even with a tenant_id) and unconfined users
+// create as before.
+TEST_F(Platform, ATokenConfinedToOneTenantMayNotCreateTenants) {
+  build();
+  const auto confined = token("dave", "tenants:read tenants:write", tenant_a);
+  auto create = call(http::verb::post, "/api/v1/tenants", confined);
+  EXPECT_EQ(create.result(), http::status::forbidden);
+  ASSERT_EQ(code(create), "FORBIDDEN") << create.body();
+  EXPECT_EQ(create[http::field::content_type], "application/problem+json");
+  EXPECT_NE(body_json(create).at("detail").as_string().find("confined to tenant " + tenant_a),
+            std::string::npos)
+      << create.body();
+  // Also with X-Tenant-Id naming its own tenant.
+  EXPECT_EQ(
+      call(http::verb::post, "/api/v1/tenants", confined, {{"X-Tenant-Id", tenant_a}}).result(),
+      http::status::forbidden);
+  EXPECT_EQ(call(http::verb::post, "/api/v1/tenants/" + tenant_a + "/suspend", confined).result(),
+            http::status::ok);
+  EXPECT_EQ(call(http::verb::get, "/api/v1/tenants", confined).result(), http::status::ok);
+  EXPECT_EQ(call(http::verb::post, "/api/v1/tenants", token("dave", "tenants:write")).result(),
+            http::status::ok);
+  EXPECT_EQ(
+      call(http::verb::post, "/api/v1/tenants", token("root", "platform:admin", tenant_a)).result(),
+      http::status::ok);
+}
+
 // The memberships trail the log: the check waits for them (bounded), and when they are still
 // behind after the wait the answer is 503 with Retry-After, not a 403 that may be wrong.
 TEST_F(Platform, ATenantCheckWaitsForTheMembershipsAndDoesNotGuess) {

@@ -423,6 +423,29 @@ TEST(RoutesTenant, NonAdminListsShowOnlyTheirTenants) {
   EXPECT_EQ(events.obj().at("data").as_array()[0].at("metadata").at("actor").as_string(), "alice");
 }
 
+// A token with tenant_id lists and counts that tenant alone, whatever else its sub belongs to
+// (and even when its sub belongs to nothing), in both APIs.
+TEST(RoutesTenant, ConfinedTokensListAndCountOnlyTheirTenant) {
+  api_fixture f;
+  const auto a = f.create("Alice First", {}, {{"X-Test-Sub", "alice"}});
+  f.create("Alice Second", {}, {{"X-Test-Sub", "alice"}});
+  f.create("Bob Company", {}, {{"X-Test-Sub", "bob"}});
+  for (const std::string sub : {"alice", "dave"}) {
+    const std::vector<std::pair<std::string, std::string>> confined{{"X-Test-Sub", sub},
+                                                                    {"X-Test-Tenant", a}};
+    for (const std::string prefix : {"/api/v1", "/v1"}) {
+      auto list = f.call(v::get, prefix + "/tenants", {}, confined);
+      ASSERT_EQ(list.status(), 200u) << list.res.body();
+      const auto& data = list.obj().at("data").as_array();
+      ASSERT_EQ(data.size(), 1u) << sub << " " << prefix;
+      EXPECT_EQ(data[0].at("id").as_string(), a);
+      EXPECT_EQ(list.obj().at("meta").at("total").as_int64(), 1);
+      auto count = f.call(v::get, prefix + "/tenants/count", {}, confined);
+      EXPECT_EQ(count.obj().at("count").as_int64(), 1) << sub << " " << prefix;
+    }
+  }
+}
+
 TEST(RoutesTenant, EventsArePagedInAscendingVersion) {
   api_fixture f;
   const auto id = f.create("Acme Corp");

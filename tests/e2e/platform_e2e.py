@@ -229,6 +229,23 @@ class PlatformTest(unittest.TestCase):
                       headers={"X-Tenant-Id": theirs})
         self.assertCode(r, 403, "FORBIDDEN")
 
+    def test_a_token_confined_to_a_tenant_creates_nothing_and_lists_only_it(self):
+        tenant = self.create(self.owner_tok, "Confined Tenant")
+        self.create(self.owner_tok, "Confined Sibling")  # owner's too, outside the token
+        confined = self.server.token("owner", "tenants:read tenants:write", tenant=tenant)
+        for prefix in ("/api/v1", "/v1", "/v0.1"):
+            r = self.call("POST", f"{prefix}/tenants", create_body("Confined Create"), confined)
+            self.assertCode(r, 403, "FORBIDDEN")
+            self.assertIn(f"confined to tenant {tenant}", r.json["detail"], r)
+            self.assertEqual(r.header("location"), None, r)
+            r = self.get_as_a_client_would(f"{prefix}/tenants", confined)
+            self.assertEqual([t["id"] for t in r.json["data"]], [tenant], r)
+            r = self.call("GET", f"{prefix}/tenants/count", token=confined)
+            self.assertEqual(r.json, {"count": 1}, r)
+        self.assertEqual(self.call("GET", f"/api/v1/tenants/{tenant}", token=confined).status, 200)
+        r = self.call("PUT", f"/api/v1/tenants/{tenant}/switch", token=confined)
+        self.assertEqual(r.status, 200, r)
+
     def test_switch_needs_membership_and_adds_it(self):
         mine = self.create(self.owner_tok, "Switch Mine")
         theirs = self.create(self.other_tok, "Switch Theirs")

@@ -17,7 +17,9 @@
 ///      `tenants:write`, queries `tenants:read` or `tenants:write` -> 403 FORBIDDEN;
 ///   5. the route's `{id}`: the caller must be allowed to touch that tenant -> 403 FORBIDDEN.
 ///      For a non-admin an unknown (or malformed) id is also 403, so ids cannot be probed; an
-///      admin reaches the handler (404 TENANT_NOT_FOUND).
+///      admin reaches the handler (404 TENANT_NOT_FOUND). A command without `{id}` (a create)
+///      is refused with 403 FORBIDDEN for a token confined to one tenant (`tenant_id`, not an
+///      admin): it could never touch the tenant it created.
 ///
 /// Memberships come from a projection, so right after a create (or switch) the caller's next
 /// request may arrive before the membership projection folded the event: when a non-admin is
