@@ -7,6 +7,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
 
 #include "routes_support.hpp"
 #include "tenant/api/problem.hpp"
@@ -115,10 +118,69 @@ std::optional<response> parse_stored_response(std::string_view stored) {
 
 namespace {
 
+// The scoped keys with a request in flight. Requests with one key run one at a time, in arrival
+// order: the first is the original; the ones queued behind it find its record when their turn
+// comes and replay it (or, when its answer was not stored, a 5xx or a 429, run themselves).
+// Without this, concurrent requests all missed the record and ran: the store's event-id
+// idempotency kept one set of events, but every racer answered as the original.
+class key_queue {
+ public:
+  using grant = std::function<void(bool)>;
+
+  /// Calls `granted(true)` once the key is the caller's: at once when no request holds it, else
+  /// when the ones ahead released it. From any thread; `granted` must not block.
+  void acquire(const std::string& key, grant granted) {
+    {
+      std::lock_guard lock(mutex_);
+      auto [it, fresh] = waiting_.try_emplace(key);
+      if (!fresh) {
+        it->second.push_back(std::move(granted));
+        return;
+      }
+    }
+    granted(true);
+  }
+
+  /// Hands the key to the next request waiting for it, or frees it.
+  void release(const std::string& key) {
+    grant next;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = waiting_.find(key);
+      if (it == waiting_.end()) return;
+      if (it->second.empty()) {
+        waiting_.erase(it);
+        return;
+      }
+      next = std::move(it->second.front());
+      it->second.pop_front();
+    }
+    next(true);
+  }
+
+ private:
+  std::mutex mutex_;
+  /// A key is present while a request holds it; its value are the requests queued behind.
+  std::unordered_map<std::string, std::deque<grant>> waiting_;
+};
+
+// Releases a key when the request that holds it is answered (or its coroutine destroyed).
+class key_hold {
+ public:
+  key_hold(key_queue& q, const std::string& key) : queue_(q), key_(key) {}
+  ~key_hold() { queue_.release(key_); }
+  key_hold(const key_hold&) = delete;
+  key_hold& operator=(const key_hold&) = delete;
+
+ private:
+  key_queue& queue_;
+  const std::string& key_;
+};
+
 // The middleware's work for a command that carries an Idempotency-Key. By reference: the
 // middleware's captures live as long as the router, `ctx` as long as the request.
 boost::asio::awaitable<response> with_idempotency_key(
-    eventstore::event_store& store, blocking_pool& pool,
+    eventstore::event_store& store, blocking_pool& pool, key_queue& in_flight,
     const std::function<std::string(const request_context&)>& sub_of,
     const std::function<domain::clock_time()>& clock, request_context& ctx, next_handler next,
     std::string_view key) {
@@ -129,6 +191,12 @@ boost::asio::awaitable<response> with_idempotency_key(
   }
   const std::string scoped = scoped_idempotency_key(sub_of(ctx), key);
   std::string fingerprint = request_fingerprint(ctx.req());
+
+  auto turn = [&in_flight, &scoped](key_queue::grant granted) {
+    in_flight.acquire(scoped, std::move(granted));
+  };
+  co_await detail::await_callback<bool>(turn);
+  const key_hold hold(in_flight, scoped);
 
   // By reference: see routes_support.hpp on coroutine parameters.
   auto found =
@@ -161,6 +229,9 @@ boost::asio::awaitable<response> with_idempotency_key(
     // replays the events through the seed).
     if (stored) spdlog::warn("idempotency record not stored: {}", stored.message());
   }
+  // The key's events were stored by an earlier run whose record is gone (a crash between the
+  // append and the record, an expired record): this answer is that run's, replayed.
+  if (ctx.get<detail::replayed_events>() != nullptr) res.set("Idempotent-Replayed", "true");
   co_return res;
 }
 
@@ -177,12 +248,13 @@ middleware make_idempotency_middleware(eventstore::event_store& store, blocking_
   }
   // A request without the header (every query, most commands) is passed on from a plain
   // function: no coroutine frame of this middleware's own.
-  return [&store, &pool, sub_of = std::move(sub_of), clock = std::move(clock)](
-             request_context& ctx, next_handler next) -> boost::asio::awaitable<response> {
+  return [&store, &pool, in_flight = std::make_shared<key_queue>(), sub_of = std::move(sub_of),
+          clock = std::move(clock)](request_context& ctx,
+                                    next_handler next) -> boost::asio::awaitable<response> {
     if (!applies(ctx)) return next(ctx);
     const auto it = ctx.req().find("Idempotency-Key");
     if (it == ctx.req().end()) return next(ctx);
-    return with_idempotency_key(store, pool, sub_of, clock, ctx, next, it->value());
+    return with_idempotency_key(store, pool, *in_flight, sub_of, clock, ctx, next, it->value());
   };
 }
 

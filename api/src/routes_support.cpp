@@ -196,6 +196,7 @@ net::awaitable<boost::system::result<eventstore::execute_success, problem>> run_
   };
   auto out = co_await await_callback<eventstore::execute_outcome>(start);
   if (!out) co_return to_problem(out.error(), id);
+  if (out->append && out->append->replayed) ctx.emplace<replayed_events>();
   co_return std::move(*out);
 }
 

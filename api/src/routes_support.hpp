@@ -68,6 +68,9 @@ std::optional<std::vector<domain::tenant_id>> visible_to(const caller& c,
 struct idempotency_seed {
   std::string value;  ///< sha256(sub, key) in hex: the repository's event-id seed
 };
+/// Left by a handler whose append found the seed's events already stored: its answer is an
+/// earlier run's, replayed (the middleware adds `Idempotent-Replayed: true`).
+struct replayed_events {};
 
 // ---- request pieces ----
 

@@ -267,6 +267,7 @@ handler switch_route(env_ptr env) {
     };
     auto out = co_await await_callback<eventstore::append_outcome>(start);
     if (!out) co_return to_response(to_problem(out.error()));
+    if (out->replayed) ctx.emplace<replayed_events>();
     auto res = raw_json(http::status::ok, "{\"success\":true}");
     res.set("X-Event-Position", std::to_string(out->last_position));
     co_return res;

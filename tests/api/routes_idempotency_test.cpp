@@ -1,6 +1,10 @@
 // Idempotency-Key on the tenant commands, and the pure pieces behind it.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <memory>
+
 #include "routes_support.hpp"
 #include "tenant/api/idempotency.hpp"
 
@@ -25,6 +29,61 @@ TEST(RoutesIdempotency, ASecondCreateWithTheKeyReplaysTheFirstAnswer) {
   EXPECT_EQ(b.header("ETag"), a.header("ETag"));
   EXPECT_EQ(b.header("X-Event-Position"), a.header("X-Event-Position"));
   EXPECT_EQ(f.store().head(), 1u);  // one tenant, one event
+}
+
+// Concurrent requests with one key: one of them is the original, every other one is its replay
+// (the same status, headers and body, plus Idempotent-Replayed), and one set of events.
+void expect_one_original(const std::vector<api_fixture::reply>& replies) {
+  std::size_t originals = 0;
+  const api_fixture::reply* original = nullptr;
+  for (const auto& r : replies) {
+    if (r.header("Idempotent-Replayed").empty()) {
+      ++originals;
+      original = &r;
+    } else {
+      EXPECT_EQ(r.header("Idempotent-Replayed"), "true");
+    }
+  }
+  ASSERT_EQ(originals, 1u) << "every answer but one must be a replay";
+  for (const auto& r : replies) {
+    EXPECT_EQ(r.status(), original->status());
+    EXPECT_EQ(r.res.body(), original->res.body());
+    for (const char* h : {"Location", "ETag", "X-Event-Position", "Content-Type"})
+      EXPECT_EQ(r.header(h), original->header(h)) << h;
+  }
+}
+
+TEST(RoutesIdempotency, ConcurrentCreatesWithOneKeyHaveOneOriginalAndReplays) {
+  api_fixture f;
+  for (int round = 0; round < 5; ++round) {
+    const auto key = "race-" + std::to_string(round);
+    const auto replies =
+        f.call_concurrently(8, v::post, "/api/v1/tenants", create_body, {{"Idempotency-Key", key}});
+    ASSERT_EQ(replies[0].status(), 201u) << replies[0].res.body();
+    expect_one_original(replies);
+    EXPECT_EQ(f.store().head(), static_cast<std::uint64_t>(round + 1)) << "one TenantCreated";
+  }
+}
+
+TEST(RoutesIdempotency, ConcurrentCommandsAndRefusalsWithOneKeyHaveOneOriginal) {
+  api_fixture f;
+  const auto id = f.create("Acme Corp");
+  const auto head = f.store().head();
+  expect_one_original(f.call_concurrently(8, v::post, "/api/v1/tenants/" + id + "/payments",
+                                          R"({"status":"failed","payment_id":"p-1"})",
+                                          {{"Idempotency-Key", "pay-race"}}));
+  EXPECT_EQ(f.store().head(), head + 1);
+  // A refusal (no event at all) is stored and replayed the same way.
+  expect_one_original(f.call_concurrently(8, v::post, "/api/v1/tenants", R"({"name":"abc"})",
+                                          {{"Idempotency-Key", "invalid-race"}}));
+  // The switch appends on the caller's stream (alice's current tenant is her second one).
+  const auto first = f.create("Alice First", {}, {{"X-Test-Sub", "alice"}});
+  f.create("Alice Second", {}, {{"X-Test-Sub", "alice"}});
+  const auto before_switch = f.store().head();
+  expect_one_original(
+      f.call_concurrently(8, v::put, "/api/v1/tenants/" + first + "/switch", {},
+                          {{"Idempotency-Key", "switch-race"}, {"X-Test-Sub", "alice"}}));
+  EXPECT_EQ(f.store().head(), before_switch + 1);
 }
 
 TEST(RoutesIdempotency, TheSameKeyWithAnotherRequestIsRefused) {
@@ -104,6 +163,27 @@ TEST(RoutesIdempotency, TheEventIdSeedMakesARetryAfterALostRecordSafe) {
   ASSERT_TRUE(stored);
   ASSERT_EQ(stored->size(), 1u);
   EXPECT_EQ((*stored)[0].event_id, domain::uuid::derived(scoped + "/0").to_string());
+}
+
+TEST(RoutesIdempotency, ARetryThatFindsTheKeysEventsButNoRecordIsMarkedAsAReplay) {
+  // The record expired (24 h) while the events stay: the retry is answered from the events the
+  // key's seed names, which is the first run's answer, so it says so.
+  // Records are stamped with the routes' clock (the system clock here).
+  auto now = std::make_shared<std::atomic<std::int64_t>>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  routes_options o;
+  o.store_clock = [now] { return domain::clock_time(std::chrono::milliseconds(now->load())); };
+  api_fixture f(o);
+  auto a = f.call(v::post, "/api/v1/tenants", create_body, {{"Idempotency-Key", "late"}});
+  ASSERT_EQ(a.status(), 201u) << a.res.body();
+  *now += std::chrono::milliseconds(std::chrono::hours(25)).count();
+  auto b = f.call(v::post, "/api/v1/tenants", create_body, {{"Idempotency-Key", "late"}});
+  EXPECT_EQ(b.status(), 201u) << b.res.body();
+  EXPECT_EQ(b.str("id"), a.str("id"));
+  EXPECT_EQ(b.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(f.store().head(), 1u);
 }
 
 TEST(Idempotency, PureParts) {

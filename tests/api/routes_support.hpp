@@ -6,8 +6,11 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <future>
+#include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -71,12 +74,16 @@ struct routes_options {
   bool replica = false;
   bool auth_required = false;
   std::chrono::milliseconds min_position_wait{2'000};
+  /// The memory store's clock (idempotency records expire by it); empty = the system clock.
+  eventstore::store_clock store_clock{};
 };
 
 class api_fixture {
  public:
   explicit api_fixture(routes_options o = {}) : pool_(2) {
-    store_ = eventstore::make_memory_store();
+    eventstore::memory_options so;
+    so.clock = o.store_clock;
+    store_ = eventstore::make_memory_store(so);
     if (!o.replica) repo_ = std::make_unique<eventstore::repository>(*store_);
     projections::read_model_options mo;
     mo.path = dir_.sub("projections");
@@ -112,17 +119,53 @@ class api_fixture {
     }
   };
 
-  reply call(http::verb method, std::string target, std::string body = {},
-             std::vector<std::pair<std::string, std::string>> headers = {}) {
+  using header_list = std::vector<std::pair<std::string, std::string>>;
+
+  static request json_request(http::verb method, std::string target, std::string body,
+                              const header_list& headers) {
     auto req = make_request(method, std::move(target), std::move(body), "application/json");
-    for (auto& [k, v] : headers)
+    for (const auto& [k, v] : headers)
       req.set(k, v);
-    request_context ctx(std::move(req));
-    reply r{run_sync(router_.dispatch(ctx)), {}};
+    return req;
+  }
+
+  reply call(http::verb method, std::string target, std::string body = {},
+             header_list headers = {}) {
+    request_context ctx(json_request(method, std::move(target), std::move(body), headers));
+    return to_reply(run_sync(router_.dispatch(ctx)));
+  }
+
+  static reply to_reply(response res) {
+    reply r{std::move(res), {}};
     boost::system::error_code ec;
     r.body = boost::json::parse(r.res.body(), ec);
     if (ec) r.body = nullptr;
     return r;
+  }
+
+  /// `n` copies of one request, dispatched at once on an io_context run by `threads` threads
+  /// (as tenantd's io threads would serve them from `n` connections); replies in request order.
+  std::vector<reply> call_concurrently(std::size_t n, http::verb method, const std::string& target,
+                                       const std::string& body = {}, header_list headers = {},
+                                       std::size_t threads = 4) {
+    boost::asio::io_context ioc;
+    std::vector<std::unique_ptr<request_context>> contexts;
+    std::vector<std::future<response>> answers;
+    for (std::size_t i = 0; i < n; ++i) {
+      contexts.push_back(
+          std::make_unique<request_context>(json_request(method, target, body, headers)));
+      answers.push_back(
+          boost::asio::co_spawn(ioc, router_.dispatch(*contexts.back()), boost::asio::use_future));
+    }
+    std::vector<std::thread> runners;
+    for (std::size_t i = 0; i < threads; ++i)
+      runners.emplace_back([&ioc] { ioc.run(); });
+    for (auto& t : runners)
+      t.join();
+    std::vector<reply> out;
+    for (auto& a : answers)
+      out.push_back(to_reply(a.get()));
+    return out;
   }
 
   /// POST /api/v1/tenants with a valid body; returns the new id.

@@ -11,6 +11,11 @@
 ///   twice), then the answer is stored for 24 h (the store's TTL) unless it is a 5xx or a 429;
 /// - a replay with the same fingerprint returns the stored answer (status, headers, body) plus
 ///   `Idempotent-Replayed: true`; another fingerprint -> 422 IDEMPOTENCY_KEY_REUSED;
+/// - concurrent requests with one scoped key run one at a time, in arrival order: the first is
+///   the original, each later one finds its record and is a replay (when the first answer was
+///   not stored, the next request runs as a new original);
+/// - an answer built from events an earlier run of the key stored (its record expired or was
+///   lost in a crash; the event-id seed found them) also carries `Idempotent-Replayed: true`;
 /// - a malformed key (empty, over 255 characters, not visible ASCII) -> 400 BAD_REQUEST.
 ///
 /// Records are read and written on the blocking pool. Threading: the middleware is safe from
