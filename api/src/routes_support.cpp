@@ -3,11 +3,13 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <charconv>
 #include <cstring>
 #include <random>
 
@@ -73,28 +75,114 @@ domain::tenant_id new_tenant_id(const request_context& ctx, domain::clock_time n
   return domain::tenant_id::from_uuid(domain::uuid::v7(now, random));
 }
 
-boost::system::result<std::optional<std::uint64_t>, problem> parse_if_match(
-    const request_context& ctx) {
+bool if_match::matches(std::uint64_t version) const {
+  return std::find(versions.begin(), versions.end(), version) != versions.end();
+}
+
+std::uint64_t if_match::expected(std::uint64_t current) const {
+  if (versions.empty()) return never;
+  return matches(current) ? current : versions.front();
+}
+
+namespace {
+
+// etagc (RFC 9110 §8.8.3): %x21 / %x23-7E / obs-text.
+bool etag_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u == 0x21 || (u >= 0x23 && u != 0x7F);
+}
+
+// The version an opaque tag's contents spell as the ETag writes it: decimal, no sign, no
+// leading zero. Strong comparison is character by character, so "007" is not "7".
+std::optional<std::uint64_t> tag_version(std::string_view t) {
+  if (t.empty() || (t.size() > 1 && t.front() == '0')) return std::nullopt;
+  std::uint64_t v = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc{} || end != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+bool ows(char c) {
+  return c == ' ' || c == '\t';
+}
+
+}  // namespace
+
+boost::system::result<std::optional<if_match>, problem> parse_if_match(const request_context& ctx) {
   const auto it = ctx.req().find(http::field::if_match);
-  if (it == ctx.req().end()) return std::optional<std::uint64_t>();
-  std::string_view v = it->value();
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
-    v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
-    v.remove_suffix(1);
-  if (v == "*") return std::optional<std::uint64_t>();
+  if (it == ctx.req().end()) return std::optional<if_match>();
+  const std::string_view v = it->value();
   const auto bad = [] {
     return make_problem(problem_code::bad_request,
-                        "If-Match must be one strong entity tag such as \"3\" (the tenant's "
-                        "version, as its ETag shows it) or *.");
+                        "If-Match must be * or a list of entity tags such as \"3\" (the "
+                        "tenant's version, as its ETag shows it).");
   };
-  if (v.size() < 3 || v.size() > 22 || v.front() != '"' || v.back() != '"') return bad();
-  std::uint64_t n = 0;
-  for (char c : v.substr(1, v.size() - 2)) {
-    if (c < '0' || c > '9') return bad();
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  std::size_t i = 0;
+  const auto skip_ows = [&] {
+    while (i < v.size() && ows(v[i]))
+      ++i;
+  };
+  skip_ows();
+  if (v.substr(i).starts_with('*')) {
+    ++i;
+    skip_ows();
+    if (i != v.size()) return bad();  // "*" stands alone
+    return std::optional<if_match>();
   }
-  return std::optional<std::uint64_t>(n);
+  // #entity-tag: elements separated by commas; empty elements are allowed and ignored.
+  if_match m;
+  std::size_t tags = 0;
+  while (i < v.size()) {
+    if (v[i] == ',') {
+      ++i;
+      skip_ows();
+      continue;
+    }
+    const bool weak = v.substr(i).starts_with("W/");
+    if (weak) i += 2;
+    if (i >= v.size() || v[i] != '"') return bad();
+    const auto open = ++i;
+    while (i < v.size() && etag_char(v[i]))
+      ++i;
+    if (i >= v.size() || v[i] != '"') return bad();
+    const auto opaque = v.substr(open, i - open);
+    ++i;
+    ++tags;
+    // If-Match compares strongly (§13.1.1): a weak tag never matches.
+    if (auto version = tag_version(opaque); version && !weak) m.versions.push_back(*version);
+    skip_ows();
+    if (i < v.size() && v[i] != ',') return bad();
+  }
+  if (tags == 0) return bad();
+  return std::optional<if_match>(std::move(m));
+}
+
+std::optional<std::uint64_t> expected_version(const route_env& env, const domain::tenant_id& id,
+                                              const std::optional<if_match>& condition) {
+  if (!condition) return std::nullopt;
+  // The tenant's version only decides between several listed versions.
+  std::uint64_t current = 0;
+  if (condition->versions.size() > 1) {
+    if (auto head = env.svc.store.read_stream_head(id.str())) current = head->version;
+  }
+  return condition->expected(current);
+}
+
+problem precondition_failed(std::uint64_t current) {
+  if (current == 0) return make_problem(problem_code::tenant_not_found);
+  auto p = make_problem(
+      problem_code::precondition_failed,
+      "If-Match does not match: the tenant is at version " + std::to_string(current) + ".");
+  p.headers.emplace_back("ETag", "\"" + std::to_string(current) + "\"");
+  return p;
+}
+
+std::optional<problem> precondition_on_create(const request_context& ctx) {
+  auto condition = parse_if_match(ctx);
+  if (!condition) return condition.error();
+  if (ctx.req().find(http::field::if_match) == ctx.req().end()) return std::nullopt;
+  // RFC 9110 §13.1.1: If-Match, `*` included, is false when there is no current representation.
+  return make_problem(problem_code::precondition_failed, "A new tenant has no version to match.");
 }
 
 bool has_body(const request_context& ctx) {
@@ -154,13 +242,8 @@ problem to_problem(const eventstore::execute_error& e, const domain::tenant_id& 
   switch (e.k) {
     case kind::domain:
       return api::to_problem(e.domain_error);
-    case kind::precondition_failed: {
-      auto p = make_problem(problem_code::precondition_failed,
-                            "If-Match does not match: the tenant is at version " +
-                                std::to_string(e.current_version) + ".");
-      p.headers.emplace_back("ETag", "\"" + std::to_string(e.current_version) + "\"");
-      return p;
-    }
+    case kind::precondition_failed:
+      return precondition_failed(e.current_version);
     case kind::store:
       break;
   }
@@ -180,11 +263,11 @@ problem to_problem(const eventstore::execute_error& e, const domain::tenant_id& 
 
 net::awaitable<boost::system::result<eventstore::execute_success, problem>> run_command(
     request_context& ctx, const route_env& env, const caller& who, const domain::tenant_id& id,
-    domain::command& cmd, std::optional<std::uint64_t> if_match) {
+    domain::command& cmd, std::optional<std::uint64_t> expected) {
   ctx.set_log_tenant(id.str());
   if (env.svc.repo == nullptr) co_return make_problem(problem_code::not_writer);
   eventstore::execute_options o;
-  o.expected_version = if_match;
+  o.expected_version = expected;
   o.metadata.actor = who.sub;
   o.metadata.correlation_id = ctx.request_id();
   if (auto tp = ctx.header("traceparent"); sane_traceparent(tp))
@@ -345,7 +428,8 @@ handler command_route(env_ptr env, command_builder build, command_renderer rende
     auto cmd = build(ctx, *env, *id);
     if (!cmd) co_return to_response(cmd.error());
     count_call(*env, *id);
-    auto out = co_await run_command(ctx, *env, *who, *id, *cmd, *if_match);
+    auto out =
+        co_await run_command(ctx, *env, *who, *id, *cmd, expected_version(*env, *id, *if_match));
     if (!out) co_return to_response(out.error());
     co_return render(ctx, *out);
   };

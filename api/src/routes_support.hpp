@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tenant/api/http.hpp"
 #include "tenant/api/json_body.hpp"
@@ -80,11 +81,36 @@ std::optional<domain::tenant_id> path_tenant(const request_context& ctx);
 /// addresses the same stream.
 domain::tenant_id new_tenant_id(const request_context& ctx, domain::clock_time now);
 
-/// If-Match: nullopt when absent or `*`; the version of `"N"`. Anything else (a weak tag, a
-/// list, garbage) is 400 BAD_REQUEST: a write must never go ahead on a precondition the server
-/// did not understand.
-boost::system::result<std::optional<std::uint64_t>, problem> parse_if_match(
-    const request_context& ctx);
+/// An If-Match list (RFC 9110 §13.1.1). A tenant's ETag is the strong tag "<version>", so only
+/// strong tags that spell a version the way the ETag does can match; any other entity tag (a
+/// weak one, "abc", "-1", "", "007") is well formed and matches nothing.
+struct if_match {
+  std::vector<std::uint64_t> versions;  ///< named by the listed tags; empty: nothing matches
+
+  bool matches(std::uint64_t version) const;
+  /// The expected version to run a command with, for a tenant now at `current` (read without
+  /// a lock): `current` when listed, else a listed one (the command then fails with 412 unless
+  /// the tenant moved to it meanwhile), else `never` (412 whatever the version).
+  std::uint64_t expected(std::uint64_t current) const;
+  static constexpr std::uint64_t never = UINT64_MAX;  ///< a version no stream reaches
+};
+
+/// If-Match: nullopt when absent or `*`; else the tags' versions. 400 BAD_REQUEST only for a
+/// value that is neither `*` nor a list of entity tags (a write must never go ahead on a
+/// precondition the server did not understand).
+boost::system::result<std::optional<if_match>, problem> parse_if_match(const request_context& ctx);
+
+/// The expected version for a command on `id`: nullopt without a precondition.
+std::optional<std::uint64_t> expected_version(const route_env& env, const domain::tenant_id& id,
+                                              const std::optional<if_match>& condition);
+
+/// 412 PRECONDITION_FAILED for a tenant at `current`, with its ETag; 404 TENANT_NOT_FOUND when
+/// there is no tenant (RFC 9110 §13.2.1: preconditions do not apply to a request that would
+/// fail without them).
+problem precondition_failed(std::uint64_t current);
+
+/// If-Match on a create: a new tenant has no version to match (412); 400 when malformed.
+std::optional<problem> precondition_on_create(const request_context& ctx);
 
 /// True when the request carries a body worth parsing (commands whose body is optional).
 bool has_body(const request_context& ctx);
@@ -130,11 +156,11 @@ boost::asio::awaitable<bool> async_wait_position(projections::read_model& model,
 // ---- commands ----
 
 /// Runs a command for the handler (moves from `cmd`): NOT_WRITER on a replica, the caller as actor,
-/// the request id as correlation id, traceparent, If-Match, the Idempotency-Key seed; errors mapped
-/// to problems (412 with the current ETag).
+/// the request id as correlation id, traceparent, the expected version (If-Match, see
+/// expected_version), the Idempotency-Key seed; errors mapped to problems (precondition_failed).
 boost::asio::awaitable<boost::system::result<eventstore::execute_success, problem>> run_command(
     request_context& ctx, const route_env& env, const caller& who, const domain::tenant_id& id,
-    domain::command& cmd, std::optional<std::uint64_t> if_match);
+    domain::command& cmd, std::optional<std::uint64_t> expected);
 
 /// `ETag: "<version>"` and `X-Event-Position: <position>`.
 void set_version_headers(response& res, std::uint64_t version, std::optional<std::uint64_t> pos);

@@ -184,11 +184,7 @@ handler create_route(env_ptr env) {
     if (!who) co_return to_response(who.error());
     auto profile = read_api_profile(ctx, *env);
     if (!profile) co_return to_response(profile.error());
-    if (ctx.req().find(http::field::if_match) != ctx.req().end()) {
-      // RFC 9110: If-Match is false when there is no current representation.
-      co_return to_response(
-          make_problem(problem_code::precondition_failed, "A new tenant has no version to match."));
-    }
+    if (auto refused = precondition_on_create(ctx)) co_return to_response(*refused);
     const auto id = new_tenant_id(ctx, env->now());
     command create = domain::create_tenant{id, std::move(*profile), domain::user_id(who->sub)};
     auto out = co_await run_command(ctx, *env, *who, id, create, std::nullopt);
@@ -220,13 +216,8 @@ handler switch_route(env_ptr env) {
       co_return to_response(make_problem(problem_code::tenant_deactivated));
     if (state.status == domain::tenant_status::suspended)
       co_return to_response(make_problem(problem_code::tenant_suspended));
-    if (*if_match && **if_match != state.version.value) {
-      auto p = make_problem(problem_code::precondition_failed,
-                            "If-Match does not match: the tenant is at version " +
-                                std::to_string(state.version.value) + ".");
-      p.headers.emplace_back("ETag", "\"" + std::to_string(state.version.value) + "\"");
-      co_return to_response(p);
-    }
+    if (*if_match && !(*if_match)->matches(state.version.value))
+      co_return to_response(precondition_failed(state.version.value));
     count_call(*env, *id);
 
     const domain::user_id user(who->sub);

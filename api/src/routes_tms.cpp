@@ -59,6 +59,7 @@ handler create_route(env_ptr env) {
     if (!raw) co_return to_response(raw.error());
     auto v = domain::validate_profile(*raw, tms_rules(*env, domain::plan_tier::starter));
     if (!v.value) co_return to_response(to_problem(domain::to_error(v)));
+    if (auto refused = precondition_on_create(ctx)) co_return to_response(*refused);
     const auto id = new_tenant_id(ctx, env->now());
     domain::command create =
         domain::create_tenant{id, std::move(*v.value), domain::user_id(who->sub)};
@@ -105,7 +106,8 @@ handler update_route(env_ptr env) {
       auto v = domain::validate_profile(raw, tms_rules(*env, state.current_plan()));
       if (!v.value) co_return to_response(to_problem(domain::to_error(v)));
       const bool caller_precondition = if_match->has_value();
-      const std::uint64_t expected = caller_precondition ? **if_match : current->version;
+      const std::uint64_t expected =
+          caller_precondition ? (*if_match)->expected(current->version) : current->version;
       domain::command update =
           domain::update_tenant{std::move(*v.value), false, env->svc.model.seats_in_use(*id)};
       auto out = co_await run_command(ctx, *env, *who, *id, update, expected);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "routes_support.hpp"
 #include "tenant/domain/types.hpp"
@@ -158,8 +159,9 @@ TEST(RoutesTenant, UpdateReplacesTheProfileAndHonoursIfMatch) {
   EXPECT_EQ(stale.status(), 412u);
   EXPECT_EQ(code_of(stale), "PRECONDITION_FAILED");
   EXPECT_EQ(stale.header("ETag"), "\"1\"");
+  // A weak tag is well formed, and never matches (If-Match compares strongly).
   EXPECT_EQ(f.call(v::put, "/api/v1/tenants/" + id, body, {{"If-Match", "W/\"1\""}}).status(),
-            400u);
+            412u);
   EXPECT_EQ(f.call(v::put, "/api/v1/tenants/" + id, body, {{"If-Match", "one"}}).status(), 400u);
   auto ok = f.call(v::put, "/api/v1/tenants/" + id, body, {{"If-Match", "\"1\""}});
   ASSERT_EQ(ok.status(), 200u) << ok.res.body();
@@ -179,6 +181,76 @@ TEST(RoutesTenant, UpdateReplacesTheProfileAndHonoursIfMatch) {
                    R"({"name":"Acme Renamed","plan":"enterprise","admin_email":"new@acme.com"})");
   EXPECT_EQ(up.str("plan"), "enterprise");
   EXPECT_EQ(up.obj().at("version").as_int64(), 3);
+}
+
+// RFC 9110 §13.1.1: any well-formed entity tag that is not the tenant's ETag is a mismatch
+// (412 with the current ETag); 400 only for what is not `*` nor a list of entity tags.
+TEST(RoutesTenant, IfMatchOfOtherTagsIs412AndOfNoEntityTagAt400) {
+  api_fixture f;
+  const auto id = f.create("Acme Corp");
+  const auto plan = "/api/v1/tenants/" + id + "/plan";
+  const std::string pro = R"({"plan":"professional"})";
+  for (const std::string tag : {R"("abc")", R"("-1")", R"("")", R"(W/"1")", R"("01")", R"("1.0")",
+                                R"("18446744073709551616")", R"( "2" , "3" )", R"(,"2",,)"}) {
+    auto r = f.call(v::put, plan, pro, {{"If-Match", tag}});
+    EXPECT_EQ(r.status(), 412u) << tag << " " << r.res.body();
+    EXPECT_EQ(code_of(r), "PRECONDITION_FAILED") << tag;
+    EXPECT_EQ(r.header("ETag"), "\"1\"") << tag;
+  }
+  for (const std::string garbage :
+       {"one", "1", R"("1)", R"(*, "1")", R"("1" "2")", "W/1", ",", R"("a b")", "**"}) {
+    auto r = f.call(v::put, plan, pro, {{"If-Match", garbage}});
+    EXPECT_EQ(r.status(), 400u) << garbage << " " << r.res.body();
+    EXPECT_EQ(code_of(r), "BAD_REQUEST") << garbage;
+  }
+  EXPECT_EQ(f.call(v::get, "/api/v1/tenants/" + id).header("ETag"), "\"1\"") << "nothing changed";
+  // A list matches when one of its tags is the ETag.
+  auto listed = f.call(v::put, plan, pro, {{"If-Match", R"("abc", W/"1", "1")"}});
+  ASSERT_EQ(listed.status(), 200u) << listed.res.body();
+  EXPECT_EQ(listed.header("ETag"), "\"2\"");
+  auto again = f.call(v::put, plan, R"({"plan":"enterprise"})", {{"If-Match", R"("7", "2")"}});
+  EXPECT_EQ(again.status(), 200u) << again.res.body();
+  EXPECT_EQ(again.header("ETag"), "\"3\"");
+  // The same rules on the switch and on the TMS update.
+  EXPECT_EQ(
+      f.call(v::put, "/api/v1/tenants/" + id + "/switch", {}, {{"If-Match", R"("x")"}}).status(),
+      412u);
+  EXPECT_EQ(
+      f.call(v::put, "/v1/tenants/" + id + "/switch", {}, {{"If-Match", R"("2", "3")"}}).status(),
+      200u);
+  EXPECT_EQ(f.call(v::put, "/v1/tenants/" + id, R"({"name":"Acme Again"})", {{"If-Match", "\"\""}})
+                .status(),
+            412u);
+  EXPECT_EQ(
+      f.call(v::put, "/v1/tenants/" + id, R"({"name":"Acme Again"})", {{"If-Match", "3"}}).status(),
+      400u);
+}
+
+// A tenant that does not exist is 404 whatever If-Match says: a precondition does not apply to
+// a request that fails without it (RFC 9110 §13.2.1). Creates have nothing to match (412).
+TEST(RoutesTenant, IfMatchOnAMissingTenantIs404AndOnACreate412) {
+  api_fixture f;
+  const std::string missing = "tn_0190b1a0-0000-7000-8000-0000000000ff";
+  for (const std::string tag : {R"("1")", "*", R"("abc")", R"("0")", R"("1", "2")"}) {
+    for (const auto& [method, path, body] : std::vector<std::tuple<v, std::string, std::string>>{
+             {v::put, "/api/v1/tenants/" + missing + "/plan", R"({"plan":"professional"})"},
+             {v::post, "/api/v1/tenants/" + missing + "/suspend", ""},
+             {v::put, "/api/v1/tenants/" + missing + "/switch", ""},
+             {v::put, "/v1/tenants/" + missing, R"({"name":"Acme Again"})"},
+             {v::put, "/v1/tenants/" + missing + "/deactivate", ""}}) {
+      auto r = f.call(method, path, body, {{"If-Match", tag}});
+      EXPECT_EQ(r.status(), 404u) << tag << " " << path << " " << r.res.body();
+      EXPECT_EQ(code_of(r), "TENANT_NOT_FOUND") << tag << " " << path;
+      EXPECT_EQ(r.header("ETag"), "") << tag << " " << path;
+    }
+  }
+  const std::string create =
+      R"({"name":"Acme Corp","plan":"starter","admin_email":"admin@example.com"})";
+  EXPECT_EQ(f.call(v::post, "/api/v1/tenants", create, {{"If-Match", "*"}}).status(), 412u);
+  EXPECT_EQ(f.call(v::post, "/api/v1/tenants", create, {{"If-Match", "nonsense"}}).status(), 400u);
+  EXPECT_EQ(f.call(v::post, "/v1/tenants", R"({"name":"Acme Corp"})", {{"If-Match", "*"}}).status(),
+            412u);
+  EXPECT_EQ(f.store().head(), 0u);
 }
 
 TEST(RoutesTenant, SuspendedTenantsRefuseWritesButNotTheExceptions) {

@@ -307,8 +307,18 @@ class ApiTest(unittest.TestCase):
         stale = self.call("PUT", base, body, headers={"If-Match": '"999"'})
         self.assertProblem(stale, 412, "PRECONDITION_FAILED")
         self.assertEqual(stale.header("etag"), cur)
-        self.assertProblem(self.call("PUT", base, body, headers={"If-Match": "W/" + cur}), 400,
+        # Entity tags that are not the ETag (weak ones included) do not match; only what is no
+        # entity tag at all is malformed.
+        for tag in ("W/" + cur, '"abc"', '"-1"', '""'):
+            r = self.call("PUT", base, body, headers={"If-Match": tag})
+            self.assertProblem(r, 412, "PRECONDITION_FAILED")
+            self.assertEqual(r.header("etag"), cur)
+        self.assertProblem(self.call("PUT", base, body, headers={"If-Match": "abc"}), 400,
                            "BAD_REQUEST")
+        missing = "/api/v1/tenants/tn_0190b1a0-0000-7000-8000-0000000000ff"
+        for tag in ('"1"', "*"):
+            self.assertProblem(self.call("PUT", missing, body, headers={"If-Match": tag}), 404,
+                               "TENANT_NOT_FOUND")
         ok = self.call("PUT", base, body, headers={"If-Match": cur})
         self.assertEqual(ok.status, 200, ok)
         self.assertEqual((ok.json["name"], ok.json["plan"], ok.json["description"]),
