@@ -90,6 +90,63 @@ std::string parse_failure_detail(simdjson::error_code ec) {
   }
 }
 
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// Whether a number token is an integer (JSON's grammar: -?(0|[1-9][0-9]*)) beyond int64 below
+// zero or beyond uint64 above it, the range of simdjson's DOM.
+bool beyond_64_bits(std::string_view t) {
+  const bool negative = !t.empty() && t.front() == '-';
+  if (negative) t.remove_prefix(1);
+  if (t.empty() || (t.front() == '0' && t.size() > 1) || !std::all_of(t.begin(), t.end(), is_digit))
+    return false;
+  const std::string_view bound = negative ? "9223372036854775808" : "18446744073709551615";
+  return t.size() > bound.size() || (t.size() == bound.size() && t > bound);
+}
+
+// `body` with every integer beyond 64 bits replaced by the nearest 64-bit value (-2^63 or
+// 2^64 - 1), out of every integer_range; nullopt when there is none. Numbers only occur outside
+// strings, where a token of number characters starts with '-' or a digit.
+std::optional<std::string> clamp_big_integers(std::string_view body) {
+  std::string out;
+  std::size_t copied = 0;
+  std::size_t i = 0;
+  while (i < body.size()) {
+    const char c = body[i];
+    if (c == '"') {
+      for (++i; i < body.size() && body[i] != '"'; ++i) {
+        if (body[i] == '\\') ++i;
+      }
+      ++i;
+      continue;
+    }
+    if (c != '-' && !is_digit(c)) {
+      ++i;
+      continue;
+    }
+    const std::size_t start = i;
+    while (i < body.size() && (is_digit(body[i]) || body[i] == '-' || body[i] == '+' ||
+                               body[i] == '.' || body[i] == 'e' || body[i] == 'E'))
+      ++i;
+    const auto token = body.substr(start, i - start);
+    if (!beyond_64_bits(token)) continue;
+    out.append(body.substr(copied, start - copied));
+    out += token.front() == '-' ? "-9223372036854775808" : "18446744073709551615";
+    copied = i;
+  }
+  if (copied == 0) return std::nullopt;
+  out.append(body.substr(copied));
+  return out;
+}
+
+simdjson::simdjson_result<dom::element> parse_in(parser_slot& slot, std::string_view body) {
+  slot.padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
+  if (!body.empty()) std::memcpy(slot.padded.data(), body.data(), body.size());
+  std::memset(slot.padded.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+  return slot.parser.parse(slot.padded.data(), body.size(), false);
+}
+
 }  // namespace
 
 std::string field_label(std::string_view path) {
@@ -181,14 +238,25 @@ std::optional<std::string> json_reader::string(std::string_view key) {
   return std::string(e->get_string().value_unsafe());
 }
 
-std::optional<std::int64_t> json_reader::integer(std::string_view key) {
+std::optional<std::int64_t> json_reader::integer(std::string_view key, const integer_range& range) {
   auto e = impl_->find(key);
   if (!e || e->is_null()) return std::nullopt;
-  if (e->type() != dom::element_type::INT64) {
+  const auto type = e->type();
+  if (type != dom::element_type::INT64 && type != dom::element_type::UINT64) {
     impl_->type_error(key, "must be an integer.");
     return std::nullopt;
   }
-  return e->get_int64().value_unsafe();
+  // A UINT64 element is above INT64_MAX, so above every range.
+  const bool below = type == dom::element_type::INT64 && e->get_int64().value_unsafe() < range.min;
+  const bool above = type == dom::element_type::UINT64 || e->get_int64().value_unsafe() > range.max;
+  if (!below && !above) return e->get_int64().value_unsafe();
+  if (!range.outside.empty())
+    add_error(key, std::string(range.outside));
+  else if (below)
+    impl_->type_error(key, "must be at least " + std::to_string(range.min) + ".");
+  else
+    impl_->type_error(key, "may not be greater than " + std::to_string(range.max) + ".");
+  return std::nullopt;
 }
 
 std::optional<double> json_reader::number(std::string_view key) {
@@ -254,11 +322,10 @@ boost::system::result<json_reader, problem> parse_json_body(std::string_view con
   }
   auto& slot = thread_slot();
   ++slot.generation;  // any reader of the previous document is now stale
-  slot.padded.resize(body.size() + simdjson::SIMDJSON_PADDING);
-  if (!body.empty()) std::memcpy(slot.padded.data(), body.data(), body.size());
-  std::memset(slot.padded.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
-
-  auto parsed = slot.parser.parse(slot.padded.data(), body.size(), false);
+  auto parsed = parse_in(slot, body);
+  if (parsed.error() == simdjson::NUMBER_ERROR) {
+    if (auto clamped = clamp_big_integers(body)) parsed = parse_in(slot, *clamped);
+  }
   if (parsed.error()) {
     return make_problem(problem_code::bad_request, parse_failure_detail(parsed.error()));
   }
@@ -301,7 +368,8 @@ domain::raw_profile read_profile(json_reader& body) {
   if (auto settings = body.object("settings")) {
     raw.timezone = settings->string("timezone");
     raw.locale = settings->string("locale");
-    raw.max_seats = settings->integer("max_seats");
+    raw.max_seats = settings->integer("max_seats",
+                                      {.min = domain::max_seats_min, .max = domain::max_seats_max});
   }
   raw.type_errors = body.take_errors();
   return raw;

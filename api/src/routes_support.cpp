@@ -192,28 +192,6 @@ bool has_body(const request_context& ctx) {
   return false;
 }
 
-std::optional<domain::user_status> user_status_from(std::int64_t v) {
-  switch (v) {
-    case 0:
-      return domain::user_status::passive;
-    case 1:
-      return domain::user_status::active;
-    case 2:
-      return domain::user_status::banned;
-    default:
-      return std::nullopt;
-  }
-}
-
-std::optional<domain::user_status> parse_user_status_query(const request_context& ctx,
-                                                           domain::field_errors& errors) {
-  auto q = ctx.query("user_status");
-  if (!q || q->empty()) return std::nullopt;
-  if (q->size() == 1 && (*q)[0] >= '0' && (*q)[0] <= '2') return user_status_from((*q)[0] - '0');
-  errors["user_status"].push_back("The selected user status is invalid.");
-  return std::nullopt;
-}
-
 // ---- awaitables ----
 
 net::awaitable<bool> async_wait_position(projections::read_model& model, std::uint64_t position,
@@ -412,6 +390,55 @@ std::optional<std::string> bounded_string(json_reader& body, std::string_view ke
     return std::nullopt;
   }
   return std::string(t);
+}
+
+namespace {
+
+constexpr std::string_view user_status_invalid = "The selected user status is invalid.";
+
+domain::user_status user_status_from(std::int64_t v) {
+  switch (v) {
+    case 0:
+      return domain::user_status::passive;
+    case 1:
+      return domain::user_status::active;
+    default:
+      return domain::user_status::banned;
+  }
+}
+
+std::optional<domain::user_status> parse_user_status_query(const request_context& ctx,
+                                                           domain::field_errors& errors) {
+  auto q = ctx.query("user_status");
+  if (!q || q->empty()) return std::nullopt;
+  if (q->size() == 1 && (*q)[0] >= '0' && (*q)[0] <= '2') return user_status_from((*q)[0] - '0');
+  errors["user_status"].emplace_back(user_status_invalid);
+  return std::nullopt;
+}
+
+}  // namespace
+
+boost::system::result<status_args, problem> read_status_args(const request_context& ctx,
+                                                             bool with_reason) {
+  status_args a;
+  domain::field_errors errors;
+  a.users = parse_user_status_query(ctx, errors);
+  auto body = optional_body(ctx);
+  if (!body) return body.error();
+  if (*body) {
+    auto& b = **body;
+    if (b.has("user_status")) {
+      errors.erase("user_status");
+      const auto v = b.integer("user_status", {.min = 0, .max = 2, .outside = user_status_invalid});
+      a.users = v ? std::optional(user_status_from(*v)) : std::nullopt;
+    }
+    if (with_reason) a.reason = bounded_string(b, "reason", reason_max_length).value_or("");
+    for (auto& [k, msgs] : b.take_errors())
+      for (auto& m : msgs)
+        errors[k].push_back(std::move(m));
+  }
+  if (!errors.empty()) return validation_problem(std::move(errors));
+  return a;
 }
 
 // ---- commands ----

@@ -115,11 +115,18 @@ std::optional<problem> precondition_on_create(const request_context& ctx);
 /// True when the request carries a body worth parsing (commands whose body is optional).
 bool has_body(const request_context& ctx);
 
-/// `user_status` (0 passive, 1 active, 2 banned) from the query string; the JSON body's value
-/// wins when both are sent. Adds a 422 message to `errors` when invalid.
-std::optional<domain::user_status> parse_user_status_query(const request_context& ctx,
-                                                           domain::field_errors& errors);
-std::optional<domain::user_status> user_status_from(std::int64_t v);
+/// The longest `reason` a command takes.
+inline constexpr std::size_t reason_max_length = 255;
+
+/// The arguments of deactivate/activate (both APIs) and reactivate: `user_status` (0 passive,
+/// 1 active, 2 banned) from the JSON body, else from the query string; with `with_reason` the
+/// body's optional `reason`. 422 with every message when invalid.
+struct status_args {
+  std::optional<domain::user_status> users;
+  std::string reason;
+};
+boost::system::result<status_args, problem> read_status_args(const request_context& ctx,
+                                                             bool with_reason);
 
 // ---- awaitables (never block the io thread; resume on the caller's executor) ----
 //

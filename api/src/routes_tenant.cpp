@@ -23,7 +23,6 @@ using cmd_result = boost::system::result<command, problem>;
 namespace {
 
 constexpr std::string_view prefix = "/api/v1";
-constexpr std::size_t reason_max = 255;
 
 domain::validation_rules api_rules(const route_env& env) {
   domain::validation_rules r;
@@ -45,36 +44,6 @@ boost::system::result<domain::validated_profile, problem> read_api_profile(
 
 response render_resource(request_context&, const eventstore::execute_success& s) {
   return resource_response(http::status::ok, s);
-}
-
-// `user_status` from the JSON body (wins) or the query string, and the optional `reason`.
-struct status_args {
-  std::optional<domain::user_status> users;
-  std::string reason;
-};
-boost::system::result<status_args, problem> read_status_args(const request_context& ctx,
-                                                             bool with_reason) {
-  status_args a;
-  domain::field_errors errors;
-  a.users = parse_user_status_query(ctx, errors);
-  auto body = optional_body(ctx);
-  if (!body) return body.error();
-  if (*body) {
-    auto& b = **body;
-    if (b.has("user_status")) {
-      errors.erase("user_status");
-      if (auto v = b.integer("user_status")) {
-        a.users = user_status_from(*v);
-        if (!a.users) b.add_error("user_status", "The selected user status is invalid.");
-      }
-    }
-    if (with_reason) a.reason = bounded_string(b, "reason", reason_max).value_or("");
-    for (auto& [k, msgs] : b.take_errors())
-      for (auto& m : msgs)
-        errors[k].push_back(std::move(m));
-  }
-  if (!errors.empty()) return validation_problem(std::move(errors));
-  return a;
 }
 
 // ---- commands ----
@@ -102,7 +71,7 @@ cmd_result build_suspend(request_context& ctx, const route_env&, const domain::t
   if (!body) return body.error();
   std::string reason;
   if (*body) {
-    reason = bounded_string(**body, "reason", reason_max).value_or("");
+    reason = bounded_string(**body, "reason", reason_max_length).value_or("");
     if (!(*body)->errors().empty()) return validation_problem((*body)->take_errors());
   }
   return command{domain::suspend_tenant{std::move(reason)}};
@@ -150,19 +119,14 @@ cmd_result build_payment(request_context& ctx, const route_env&, const domain::t
   } else if (!b.errors().contains("payment_id")) {
     b.add_error("payment_id", "The payment id field is required.");
   }
-  if (auto amount = b.integer("amount_cents")) {
-    if (*amount < 0)
-      b.add_error("amount_cents", "The amount cents must be at least 0.");
-    else
-      p.amount_cents = *amount;
-  }
+  if (auto amount = b.integer("amount_cents", {.min = 0})) p.amount_cents = *amount;
   if (auto currency = b.string("currency")) {
     if (valid_currency(*currency))
       p.currency = std::move(*currency);
     else
       b.add_error("currency", "The currency must be a 3-letter ISO 4217 code.");
   }
-  p.reason = bounded_string(b, "reason", reason_max).value_or("");
+  p.reason = bounded_string(b, "reason", reason_max_length).value_or("");
   if (!b.errors().empty()) return validation_problem(b.take_errors());
   return command{std::move(p)};
 }
@@ -172,7 +136,7 @@ cmd_result build_cancel(request_context& ctx, const route_env&, const domain::te
   if (!body) return body.error();
   std::string reason;
   if (*body) {
-    reason = bounded_string(**body, "reason", reason_max).value_or("");
+    reason = bounded_string(**body, "reason", reason_max_length).value_or("");
     if (!(*body)->errors().empty()) return validation_problem((*body)->take_errors());
   }
   return command{domain::cancel_subscription{std::move(reason)}};

@@ -127,41 +127,20 @@ response render_trashed(request_context&, const eventstore::execute_success& s) 
   return res;
 }
 
-// PUT deactivate/activate: `user_status` from a JSON body or the query string.
-boost::system::result<std::optional<domain::user_status>, problem> read_user_status(
-    const request_context& ctx) {
-  domain::field_errors errors;
-  auto users = parse_user_status_query(ctx, errors);
-  auto body = optional_body(ctx);
-  if (!body) return body.error();
-  if (*body && (*body)->has("user_status")) {
-    errors.erase("user_status");
-    if (auto v = (*body)->integer("user_status")) {
-      users = user_status_from(*v);
-      if (!users) (*body)->add_error("user_status", "The selected user status is invalid.");
-    }
-    for (auto& [k, msgs] : (*body)->take_errors())
-      for (auto& m : msgs)
-        errors[k].push_back(std::move(m));
-  }
-  if (!errors.empty()) return validation_problem(std::move(errors));
-  return users;
-}
-
 boost::system::result<domain::command, problem> build_deactivate(request_context& ctx,
                                                                  const route_env&,
                                                                  const domain::tenant_id&) {
-  auto users = read_user_status(ctx);
-  if (!users) return users.error();
-  return domain::command{domain::deactivate_tenant{*users, {}}};
+  auto a = read_status_args(ctx, false);
+  if (!a) return a.error();
+  return domain::command{domain::deactivate_tenant{a->users, {}}};
 }
 
 boost::system::result<domain::command, problem> build_activate(request_context& ctx,
                                                                const route_env&,
                                                                const domain::tenant_id&) {
-  auto users = read_user_status(ctx);
-  if (!users) return users.error();
-  return domain::command{domain::reactivate_tenant{*users}};
+  auto a = read_status_args(ctx, false);
+  if (!a) return a.error();
+  return domain::command{domain::reactivate_tenant{a->users}};
 }
 
 handler get_route(env_ptr env) {

@@ -52,9 +52,7 @@ std::optional<error> check_max_seats(const tenant_profile& profile, plan_tier pl
   if (!limit || !profile.settings.max_seats || *profile.settings.max_seats <= *limit)
     return std::nullopt;
   return fail(errc::plan_limit_exceeded, "The plan's seat limit would be exceeded.",
-              {{"settings.max_seats",
-                {"The settings.max_seats may not be greater than " + std::to_string(*limit) +
-                 ", the seat limit of the " + std::string(to_string(plan)) + " plan."}}});
+              {{"settings.max_seats", {seat_limit_message(*limit, plan)}}});
 }
 
 // PlanUpgraded / PlanDowngraded for a move from the current plan to `target`; nothing when equal.

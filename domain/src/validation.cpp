@@ -257,6 +257,11 @@ bool is_valid_email(std::string_view email) {
   return is_valid_domain_name(lower);
 }
 
+std::string seat_limit_message(std::uint32_t limit, plan_tier plan) {
+  return "The settings.max seats may not be greater than " + std::to_string(limit) +
+         ", the seat limit of the " + std::string(to_string(plan)) + " plan.";
+}
+
 validation_outcome validate_profile(const raw_profile& raw, const validation_rules& rules) {
   validation_outcome out;
   field_errors& errors = out.errors;
@@ -330,19 +335,17 @@ validation_outcome validate_profile(const raw_profile& raw, const validation_rul
   std::optional<std::string> plan_limit_message;
   if (raw.max_seats && !check.has_type_error("settings.max_seats")) {
     const std::int64_t seats = *raw.max_seats;
-    constexpr auto max_u32 = std::numeric_limits<std::uint32_t>::max();
-    if (seats < 1) {
-      check.add("settings.max_seats", "The settings.max_seats must be at least 1.");
-    } else if (static_cast<std::uint64_t>(seats) > max_u32) {
+    if (seats < max_seats_min) {
       check.add("settings.max_seats",
-                "The settings.max_seats may not be greater than " + std::to_string(max_u32) + ".");
+                "The settings.max seats must be at least " + std::to_string(max_seats_min) + ".");
+    } else if (seats > max_seats_max) {
+      check.add("settings.max_seats", "The settings.max seats may not be greater than " +
+                                          std::to_string(max_seats_max) + ".");
     } else {
       v.profile.settings.max_seats = static_cast<std::uint32_t>(seats);
       const auto limit = plan ? rules.limits.seat_limit(*plan) : std::nullopt;
       if (limit && static_cast<std::uint64_t>(seats) > *limit)
-        plan_limit_message = "The settings.max_seats may not be greater than " +
-                             std::to_string(*limit) + ", the seat limit of the " +
-                             std::string(to_string(*plan)) + " plan.";
+        plan_limit_message = seat_limit_message(*limit, *plan);
     }
   }
 

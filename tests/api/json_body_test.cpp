@@ -139,7 +139,7 @@ TEST(json_body, typed_accessors_read_values_and_collect_type_errors) {
   domain::field_errors expected{
       {"i", {"The i must be a string."}},
       {"f", {"The f must be an integer."}},
-      {"big", {"The big must be an integer."}},
+      {"big", {"The big may not be greater than 9223372036854775807."}},
       {"whole", {"The whole must be an integer."}},
       {"exp", {"The exp must be an integer."}},
       {"num_s", {"The num s must be an integer."}},
@@ -149,6 +149,56 @@ TEST(json_body, typed_accessors_read_values_and_collect_type_errors) {
   EXPECT_EQ(body.errors(), expected);
   EXPECT_EQ(body.take_errors(), expected);
   EXPECT_TRUE(body.errors().empty());
+}
+
+// Integers of any size are valid JSON: beyond 64 bits they are out of every field's range (a
+// 422 message), not a 400. Malformed numbers (and doubles beyond their range) stay a 400.
+TEST(json_body, integers_beyond_64_bits_are_out_of_range_not_malformed) {
+  auto r = parse_json_body(json(
+      R"({"up":18446744073709551616,"huge":123456789012345678901234567890,"down":-9223372036854775809,)"
+      R"("s":"18446744073709551616 \" 99999999999999999999","max":18446744073709551615,)"
+      R"("i64":9223372036854775807,"list":[1,-99999999999999999999,3]})"));
+  ASSERT_TRUE(r.has_value()) << r.error().detail;
+  auto& b = *r;
+  EXPECT_EQ(b.kind("up"), json_kind::integer);
+  EXPECT_EQ(b.kind("down"), json_kind::integer);
+  EXPECT_EQ(b.string("s"), R"(18446744073709551616 " 99999999999999999999)") << "strings stay";
+  EXPECT_EQ(b.integer("up"), std::nullopt);
+  EXPECT_EQ(b.integer("huge", {.min = 1, .max = 4294967295}), std::nullopt);
+  EXPECT_EQ(b.integer("down", {.min = 0}), std::nullopt);
+  EXPECT_EQ(b.integer("down"), std::nullopt);
+  EXPECT_EQ(b.integer("max"), std::nullopt);
+  EXPECT_EQ(b.integer("i64"), INT64_MAX);
+  EXPECT_EQ(b.integer("i64", {.min = 0, .max = 2, .outside = "The selected i64 is invalid."}),
+            std::nullopt);
+  domain::field_errors expected{
+      {"up", {"The up may not be greater than 9223372036854775807."}},
+      {"huge", {"The huge may not be greater than 4294967295."}},
+      {"down", {"The down must be at least 0.", "The down must be at least -9223372036854775807."}},
+      {"max", {"The max may not be greater than 9223372036854775807."}},
+      {"i64", {"The selected i64 is invalid."}},
+  };
+  EXPECT_EQ(b.errors(), expected);
+
+  for (const char* bad :
+       {R"({"a":01})", R"({"a":1e400})", R"({"a":-})", R"({"a":1.})",
+        R"({"a":99999999999999999999x})", R"({"a":"x","b":99999999999999999999)"}) {
+    auto e = parse_json_body(json(bad));
+    ASSERT_FALSE(e.has_value()) << bad;
+    EXPECT_EQ(e.error().code, problem_code::bad_request) << bad;
+  }
+}
+
+TEST(json_body, integer_ranges_name_their_bounds) {
+  auto r = parse_json_body(json(R"({"low":-1,"high":11,"ok":5,"f":5.5})"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->integer("low", {.min = 0, .max = 10}), std::nullopt);
+  EXPECT_EQ(r->integer("high", {.min = 0, .max = 10}), std::nullopt);
+  EXPECT_EQ(r->integer("ok", {.min = 0, .max = 10}), 5);
+  EXPECT_EQ(r->integer("f", {.min = 0, .max = 10}), std::nullopt);
+  EXPECT_EQ(r->errors(), (domain::field_errors{{"low", {"The low must be at least 0."}},
+                                               {"high", {"The high may not be greater than 10."}},
+                                               {"f", {"The f must be an integer."}}}));
 }
 
 TEST(json_body, nested_objects_prefix_their_paths) {

@@ -445,6 +445,72 @@ TEST(RoutesTenant, ListPaginationFiltersAndCount) {
   EXPECT_EQ(prov.obj().at("count").as_int64(), 23);
 }
 
+// One rule for integers wherever they come from: a JSON integer of any size is valid JSON (422
+// with the field's bounds, never 400), a query integer below 1 is "at least 1", and nested
+// fields are labelled as Laravel labels them ("settings.max seats").
+TEST(RoutesTenant, IntegerMessagesAreConsistent) {
+  api_fixture f;
+  const auto id = f.create("Acme Corp");
+  const auto errors_of = [](const api_fixture::reply& r, const char* key) {
+    std::vector<std::string> out;
+    if (r.body.is_object() && r.obj().contains("errors") &&
+        r.obj().at("errors").as_object().contains(key)) {
+      for (const auto& m : r.obj().at("errors").at(key).as_array())
+        out.emplace_back(m.as_string());
+    }
+    return out;
+  };
+  const auto create_seats = [&](const std::string& seats) {
+    return f.call(v::post, "/api/v1/tenants",
+                  R"({"name":"Acme Corp","plan":"enterprise","admin_email":"a@acme.com",)"
+                  R"("settings":{"max_seats":)" +
+                      seats + "}}");
+  };
+  using msgs = std::vector<std::string>;
+  for (const std::string seats : {"18446744073709551616", "4294967296", "9223372036854775808",
+                                  "123456789012345678901234567890"}) {
+    auto r = create_seats(seats);
+    EXPECT_EQ(r.status(), 422u) << seats << ": " << r.res.body();
+    EXPECT_EQ(errors_of(r, "settings.max_seats"),
+              msgs{"The settings.max seats may not be greater than 4294967295."})
+        << seats;
+  }
+  for (const std::string seats : {"0", "-18446744073709551616"}) {
+    EXPECT_EQ(errors_of(create_seats(seats), "settings.max_seats"),
+              msgs{"The settings.max seats must be at least 1."})
+        << seats;
+  }
+  EXPECT_EQ(errors_of(create_seats(R"("ten")"), "settings.max_seats"),
+            msgs{"The settings.max seats must be an integer."});
+  auto limit = f.call(v::post, "/api/v1/tenants",
+                      R"({"name":"Acme Corp","plan":"starter","admin_email":"a@acme.com",)"
+                      R"("settings":{"max_seats":11}})");
+  EXPECT_EQ(errors_of(limit, "settings.max_seats"),
+            msgs{"The settings.max seats may not be greater than 10, the seat limit of the "
+                 "starter plan."});
+
+  const auto payment = [&](const std::string& amount) {
+    return f.call(v::post, "/api/v1/tenants/" + id + "/payments",
+                  R"({"status":"failed","payment_id":"p-1","amount_cents":)" + amount + "}");
+  };
+  for (const std::string amount : {"9223372036854775808", "18446744073709551616"}) {
+    auto r = payment(amount);
+    EXPECT_EQ(r.status(), 422u) << amount << ": " << r.res.body();
+    EXPECT_EQ(errors_of(r, "amount_cents"),
+              msgs{"The amount cents may not be greater than 9223372036854775807."})
+        << amount;
+  }
+  EXPECT_EQ(errors_of(payment("-1"), "amount_cents"), msgs{"The amount cents must be at least 0."});
+  EXPECT_EQ(errors_of(payment("1.5"), "amount_cents"),
+            msgs{"The amount cents must be an integer."});
+
+  for (const std::string status : {"7", "18446744073709551616", "-1"}) {
+    auto r =
+        f.call(v::put, "/api/v1/tenants/" + id + "/activate", R"({"user_status":)" + status + "}");
+    EXPECT_EQ(errors_of(r, "user_status"), msgs{"The selected user status is invalid."}) << status;
+  }
+}
+
 TEST(RoutesTenant, ListItemsAndGetsAreTheCurrentResourceAfterEveryChange) {
   // Both are rendered once per view and kept with it: what a page or a GET shows must be the
   // resource of the latest version, byte for byte what the command answered.

@@ -361,10 +361,10 @@ TEST(Validation, MaxSeatsMustBePositive) {
   auto r = valid_raw();
   r.max_seats = 0;
   EXPECT_THAT(messages(validate(r), "settings.max_seats"),
-              ElementsAre("The settings.max_seats must be at least 1."));
+              ElementsAre("The settings.max seats must be at least 1."));
   r.max_seats = -5;
   EXPECT_THAT(messages(validate(r), "settings.max_seats"),
-              ElementsAre("The settings.max_seats must be at least 1."));
+              ElementsAre("The settings.max seats must be at least 1."));
   r.max_seats = 1;
   EXPECT_TRUE(validate(r).value);
 }
@@ -382,7 +382,7 @@ TEST(Validation, MaxSeatsWithinThePlanLimitAtTheBoundary) {
   EXPECT_TRUE(validate(r).value);
   r.max_seats = 4294967296;
   EXPECT_THAT(messages(validate(r), "settings.max_seats"),
-              ElementsAre("The settings.max_seats may not be greater than 4294967295."));
+              ElementsAre("The settings.max seats may not be greater than 4294967295."));
 }
 
 TEST(Validation, MaxSeatsAboveThePlanLimitAloneIsPlanLimitExceeded) {
@@ -394,7 +394,7 @@ TEST(Validation, MaxSeatsAboveThePlanLimitAloneIsPlanLimitExceeded) {
   EXPECT_TRUE(o.plan_limit_exceeded);
   const field_errors expected{
       {"settings.max_seats",
-       {"The settings.max_seats may not be greater than 10, the seat limit of the starter "
+       {"The settings.max seats may not be greater than 10, the seat limit of the starter "
         "plan."}}};
   EXPECT_EQ(o.errors, expected);
   const auto e = to_error(o);
@@ -412,7 +412,7 @@ TEST(Validation, MaxSeatsAboveThePlanLimitWithOtherErrorsIsValidationFailed) {
   EXPECT_FALSE(o.plan_limit_exceeded);
   EXPECT_EQ(o.errors.size(), 2u);
   EXPECT_THAT(messages(o, "settings.max_seats"),
-              ElementsAre("The settings.max_seats may not be greater than 50, the seat limit of "
+              ElementsAre("The settings.max seats may not be greater than 50, the seat limit of "
                           "the professional plan."));
   EXPECT_EQ(to_error(o).code, errc::validation_failed);
   EXPECT_EQ(to_error(o).fields, o.errors);
@@ -524,7 +524,7 @@ TEST(Validation, TypeErrorsAreMergedWithoutRequiredOnTop) {
   raw_profile r = valid_raw();
   r.name.reset();  // the adapter saw a number, so it set no value
   r.type_errors["name"] = {"The name must be a string."};
-  r.type_errors["settings.max_seats"] = {"The settings.max_seats must be an integer."};
+  r.type_errors["settings.max_seats"] = {"The settings.max seats must be an integer."};
   r.country_code = "QQ";
   const auto o = validate(r);
   EXPECT_FALSE(o.value);
@@ -532,7 +532,7 @@ TEST(Validation, TypeErrorsAreMergedWithoutRequiredOnTop) {
       {"country_code",
        {"The country code field is invalid. It must be ISO 3166-1 alpha-2 country code."}},
       {"name", {"The name must be a string."}},
-      {"settings.max_seats", {"The settings.max_seats must be an integer."}},
+      {"settings.max_seats", {"The settings.max seats must be an integer."}},
   };
   EXPECT_EQ(o.errors, expected);
 }

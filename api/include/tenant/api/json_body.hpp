@@ -6,11 +6,14 @@
 ///   auto body = parse_json_body(ctx.req());
 ///   if (!body) co_return to_response(body.error());        // 415 or 400
 ///   auto status = body->string("status");
-///   auto amount = body->integer("amount_cents");
+///   auto amount = body->integer("amount_cents", {.min = 0});
 ///   if (!body->errors().empty()) co_return to_response(validation_problem(body->take_errors()));
 ///
 /// Refused with 400 BAD_REQUEST: malformed JSON, invalid UTF-8, a duplicate key in any object,
 /// nesting deeper than `max_json_depth`, a top level that is not an object, an empty body.
+/// Integers beyond 64 bits are valid JSON (simdjson's DOM refuses them): they are read as out of
+/// range of every integer field, a 422 message for that field.
+/// Floating-point numbers beyond double's range stay a 400.
 /// Refused with 415 UNSUPPORTED_MEDIA_TYPE: a Content-Type other than application/json.
 ///
 /// Lifetime: a json_reader views the calling thread's parser. Read every field before the next
@@ -38,11 +41,22 @@ enum class json_kind : std::uint8_t {
   missing,
   null,
   boolean,
-  integer,  ///< fits int64 or uint64
+  integer,  ///< no fraction or exponent, of any size
   number,   ///< has a fraction or exponent
   string,
   array,
   object,
+};
+
+/// The values an integer field takes. Outside them: "The <label> must be at least <min>." or
+/// "The <label> may not be greater than <max>.", or `outside` instead when given (Laravel's
+/// `in` rule: "The selected user status is invalid."). The default range is int64's, without
+/// its lowest value: integers beyond 64 bits read as -2^63 or as 2^64 - 1, so no range holds
+/// them.
+struct integer_range {
+  std::int64_t min = -INT64_MAX;
+  std::int64_t max = INT64_MAX;
+  std::string_view outside = {};
 };
 
 /// "The name must be a string." style label: underscores read as spaces, as Laravel (seed 001)
@@ -65,8 +79,9 @@ class json_reader {
   bool has(std::string_view key) const;
 
   std::optional<std::string> string(std::string_view key);
-  /// An integral number within int64 ("5"; "5.0" and "1e3" are not integers).
-  std::optional<std::int64_t> integer(std::string_view key);
+  /// An integral number ("5"; "5.0" and "1e3" are not integers: "The <label> must be an
+  /// integer.") within `range` (see integer_range for its messages).
+  std::optional<std::int64_t> integer(std::string_view key, const integer_range& range = {});
   std::optional<double> number(std::string_view key);
   std::optional<bool> boolean(std::string_view key);
   std::optional<json_reader> object(std::string_view key);

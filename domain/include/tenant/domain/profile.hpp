@@ -19,6 +19,11 @@ struct tenant_settings {
   friend bool operator==(const tenant_settings&, const tenant_settings&) = default;
 };
 
+/// `settings.max_seats` is an integer within [max_seats_min, max_seats_max] (it is stored as a
+/// uint32), and within the plan's seat limit.
+inline constexpr std::int64_t max_seats_min = 1;
+inline constexpr std::int64_t max_seats_max = UINT32_MAX;
+
 /// Everything PUT /tenants/{id} replaces. Absent optional = field not set.
 struct tenant_profile {
   std::string name;  ///< trimmed, 5..255 characters
@@ -57,8 +62,8 @@ struct raw_profile {
   std::optional<std::string> description;
   std::optional<std::string> group_id;
   std::optional<std::string> group_name;
-  field_errors type_errors;  ///< e.g. {"settings.max_seats": ["The settings.max_seats field must be
-                             ///< an integer."]}
+  field_errors type_errors;  ///< e.g. {"settings.max_seats": ["The settings.max seats must be an
+                             ///< integer."]}
 };
 
 /// Which fields a dialect requires. Seed 002 (/api/v1) requires name, plan, admin_email;
@@ -93,6 +98,9 @@ struct validation_outcome {
   bool plan_limit_exceeded = false;
 };
 validation_outcome validate_profile(const raw_profile& raw, const validation_rules& rules);
+
+/// The message of `settings.max_seats` above `plan`'s seat limit (validation and decide).
+std::string seat_limit_message(std::uint32_t limit, plan_tier plan);
 
 /// Single-field checks, reusable by other modules.
 bool is_valid_country_code(std::string_view code);
