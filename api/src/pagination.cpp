@@ -1,38 +1,34 @@
 #include "tenant/api/pagination.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 
+#include "tenant/api/json_body.hpp"
 #include "tenant/api/tenant_json.hpp"
 
 namespace tenant::api {
 
 namespace {
 
-enum class int_parse : std::uint8_t { ok, not_integer, too_large };
-
-// Laravel's `integer` rule accepts an optional sign and digits only ("1.0", "1e2" and " 1" are
-// not integers). Negative values parse so that "-1" reads "at least 1", not "an integer".
-int_parse parse_int(std::string_view s, std::int64_t& out) {
-  if (s.empty()) return int_parse::not_integer;
+// An integer as Laravel's `integer` rule accepts it: an optional sign and digits only ("1.0",
+// "1e2" and " 1" are not integers). The magnitude saturates at UINT64_MAX.
+struct parsed_int {
   bool negative = false;
-  if (s.front() == '+' || s.front() == '-') {
-    negative = s.front() == '-';
+  std::uint64_t magnitude = 0;
+};
+std::optional<parsed_int> parse_int(std::string_view s) {
+  parsed_int out;
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    out.negative = s.front() == '-';
     s.remove_prefix(1);
   }
-  if (s.empty()) return int_parse::not_integer;
-  for (char c : s) {
-    if (c < '0' || c > '9') return int_parse::not_integer;
-  }
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec == std::errc::result_out_of_range || v > static_cast<std::uint64_t>(INT64_MAX)) {
-    out = negative ? INT64_MIN : INT64_MAX;
-    return negative ? int_parse::ok : int_parse::too_large;
-  }
+  if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out.magnitude);
   (void)end;
-  out = negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
-  return int_parse::ok;
+  if (ec == std::errc::result_out_of_range) out.magnitude = UINT64_MAX;
+  return out;
 }
 
 const std::string* find_param(const std::vector<std::pair<std::string, std::string>>& query,
@@ -61,46 +57,36 @@ void append_link(std::string& out, std::string_view path_url, std::uint64_t page
 
 }  // namespace
 
+std::optional<std::uint64_t> parse_positive_integer(std::string_view value, const std::string& key,
+                                                    domain::field_errors& errors) {
+  const auto v = parse_int(value);
+  if (!v) {
+    errors[key].push_back("The " + field_label(key) + " must be an integer.");
+    return std::nullopt;
+  }
+  if (v->negative || v->magnitude < 1) {
+    errors[key].push_back("The " + field_label(key) + " must be at least 1.");
+    return std::nullopt;
+  }
+  return v->magnitude;
+}
+
 boost::system::result<page_request, problem> parse_page_request(
     const std::vector<std::pair<std::string, std::string>>& query) {
   page_request r;
   domain::field_errors errors;
   if (const auto* p = find_param(query, "page"); p && !p->empty()) {
-    std::int64_t v = 0;
-    switch (parse_int(*p, v)) {
-      case int_parse::not_integer:
-        errors["page"].push_back("The page must be an integer.");
-        break;
-      case int_parse::too_large:
-        errors["page"].push_back("The page may not be greater than " + std::to_string(max_page) +
-                                 ".");
-        break;
-      case int_parse::ok:
-        if (v < 1)
-          errors["page"].push_back("The page must be at least 1.");
-        else if (static_cast<std::uint64_t>(v) > max_page)
-          errors["page"].push_back("The page may not be greater than " + std::to_string(max_page) +
-                                   ".");
-        else
-          r.page = static_cast<std::uint64_t>(v);
-        break;
-    }
+    if (auto page = parse_positive_integer(*p, "page", errors)) r.page = *page;
   }
   if (const auto* p = find_param(query, "per_page"); p && !p->empty()) {
-    std::int64_t v = 0;
-    switch (parse_int(*p, v)) {
-      case int_parse::not_integer:
-        errors["per_page"].push_back("The per page must be an integer.");
-        break;
-      case int_parse::too_large:
-      case int_parse::ok:
-        if (v < 1 || static_cast<std::uint64_t>(v) > max_per_page)
-          errors["per_page"].push_back("The per page must be between 1 and " +
-                                       std::to_string(max_per_page) + ".");
-        else
-          r.per_page = static_cast<std::uint64_t>(v);
-        break;
-    }
+    const auto v = parse_int(*p);
+    if (!v)
+      errors["per_page"].push_back("The per page must be an integer.");
+    else if (v->negative || v->magnitude < 1 || v->magnitude > max_per_page)
+      errors["per_page"].push_back("The per page must be between 1 and " +
+                                   std::to_string(max_per_page) + ".");
+    else
+      r.per_page = v->magnitude;
   }
   if (!errors.empty()) return validation_problem(std::move(errors));
   return r;
@@ -130,8 +116,18 @@ void append_page_links_meta(std::string& out, const page_request& page, std::uin
   const std::uint64_t last_page =
       total == 0 ? 1 : (total / page.per_page) + (total % page.per_page != 0 ? 1 : 0);
   std::string rest;  // the other parameters, in request order, encoded again
+  bool per_page_named = false;
   for (const auto& [k, v] : query) {
     if (k == "page") continue;
+    if (k == "per_page") {
+      // The value in effect, once: an empty per_page= (the default) or a repeated one would
+      // not page like this answer.
+      if (per_page_named) continue;
+      per_page_named = true;
+      rest += "&per_page=";
+      append_uint(rest, page.per_page);
+      continue;
+    }
     rest += '&';
     rest += encode_query_component(k);
     rest += '=';

@@ -241,20 +241,8 @@ struct as_of {
 boost::system::result<as_of, problem> parse_as_of(const request_context& ctx) {
   as_of a;
   domain::field_errors errors;
-  if (auto v = ctx.query("as_of_version"); v && !v->empty()) {
-    std::uint64_t n = 0;
-    bool digits = v->size() <= 19;
-    for (char c : *v) {
-      if (c < '0' || c > '9') digits = false;
-      if (digits) n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    if (!digits)
-      errors["as_of_version"].push_back("The as of version must be an integer.");
-    else if (n < 1)
-      errors["as_of_version"].push_back("The as of version must be at least 1.");
-    else
-      a.version = n;
-  }
+  if (auto v = ctx.query("as_of_version"); v && !v->empty())
+    a.version = parse_positive_integer(*v, "as_of_version", errors);
   if (auto t = ctx.query("as_of"); t && !t->empty()) {
     a.time = domain::parse_time(*t);
     if (!a.time)

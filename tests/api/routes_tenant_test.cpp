@@ -445,6 +445,65 @@ TEST(RoutesTenant, ListPaginationFiltersAndCount) {
   EXPECT_EQ(prov.obj().at("count").as_int64(), 23);
 }
 
+// No largest page is documented: any positive integer is a page, past the end an empty one
+// with correct links and meta. Links carry the per_page in effect.
+TEST(RoutesTenant, HugePagesAreEmptyPagesAndLinksCarryTheEffectivePerPage) {
+  api_fixture f;
+  const auto id = f.create("Acme Corp");
+  for (const std::string prefix : {"/api/v1", "/v1"}) {
+    for (const std::string page :
+         {"1000000000001", "9223372036854775808", "18446744073709551615", "99999999999999999999"}) {
+      auto r = f.call(v::get, prefix + "/tenants?page=" + page);
+      ASSERT_EQ(r.status(), 200u) << prefix << " page " << page << ": " << r.res.body();
+      EXPECT_TRUE(r.obj().at("data").as_array().empty());
+      const auto& meta = r.obj().at("meta");
+      EXPECT_TRUE(meta.at("from").is_null());
+      EXPECT_TRUE(meta.at("to").is_null());
+      EXPECT_EQ(meta.at("total").as_int64(), 1);
+      EXPECT_EQ(meta.at("last_page").as_int64(), 1);
+      EXPECT_TRUE(r.obj().at("links").at("next").is_null());
+    }
+    auto r = f.call(v::get, prefix + "/tenants?page=1000000000001&per_page=100");
+    EXPECT_EQ(r.obj().at("meta").at("current_page").as_int64(), 1'000'000'000'001);
+    EXPECT_EQ(r.obj().at("links").at("prev").as_string(),
+              "http://tenants.example.com" + prefix + "/tenants?page=1000000000000&per_page=100");
+    auto blank = f.call(v::get, prefix + "/tenants?per_page=&status=provisioning");
+    ASSERT_EQ(blank.status(), 200u) << blank.res.body();
+    EXPECT_EQ(
+        blank.obj().at("links").at("first").as_string(),
+        "http://tenants.example.com" + prefix + "/tenants?page=1&per_page=10&status=provisioning");
+  }
+  auto events = f.call(v::get, "/api/v1/tenants/" + id + "/events?page=99999999999999999999");
+  ASSERT_EQ(events.status(), 200u) << events.res.body();
+  EXPECT_TRUE(events.obj().at("data").as_array().empty());
+}
+
+// as_of_version reads as page does: "at least 1" below 1, "an integer" for what is none, and a
+// version past the end is the current state.
+TEST(RoutesTenant, QueryIntegersFollowOneRule) {
+  api_fixture f;
+  const auto id = f.create("Acme Corp");
+  // Both parameters answer `q` with the same message, but for their labels.
+  const auto expect_both = [&](const std::string& q, const std::string& message) {
+    auto version = f.call(v::get, "/api/v1/tenants/" + id + "?as_of_version=" + q);
+    EXPECT_EQ(version.obj().at("errors").at("as_of_version").as_array().at(0).as_string(),
+              "The as of version " + message)
+        << q;
+    auto page = f.call(v::get, "/api/v1/tenants?page=" + q);
+    EXPECT_EQ(page.obj().at("errors").at("page").as_array().at(0).as_string(),
+              "The page " + message)
+        << q;
+  };
+  for (const std::string q : {"-1", "0", "-99999999999999999999"})
+    expect_both(q, "must be at least 1.");
+  for (const std::string q : {"v1", "1.0", "%201"})
+    expect_both(q, "must be an integer.");
+  EXPECT_EQ(f.call(v::get, "/api/v1/tenants/" + id + "?as_of_version=%2B1").status(), 200u);
+  auto future = f.call(v::get, "/api/v1/tenants/" + id + "?as_of_version=99999999999999999999");
+  EXPECT_EQ(future.status(), 200u) << future.res.body();
+  EXPECT_EQ(future.str("id"), id);
+}
+
 // One rule for integers wherever they come from: a JSON integer of any size is valid JSON (422
 // with the field's bounds, never 400), a query integer below 1 is "at least 1", and nested
 // fields are labelled as Laravel labels them ("settings.max seats").

@@ -38,10 +38,50 @@ TEST(Pagination, EveryBadValueIs422WithLaravelMessages) {
     ASSERT_FALSE(e) << bad;
     EXPECT_EQ(e.error().errors.at("per_page").at(0), "The per page must be an integer.") << bad;
   }
-  EXPECT_FALSE(parse_page_request(params{{"page", "-5"}}));
-  EXPECT_FALSE(parse_page_request(params{{"page", "99999999999999999999999"}}));
+  for (const char* below : {"-5", "-1", "0", "-0", "-99999999999999999999999"}) {
+    auto e = parse_page_request(params{{"page", below}});
+    ASSERT_FALSE(e) << below;
+    EXPECT_EQ(e.error().errors.at("page").at(0), "The page must be at least 1.") << below;
+  }
   EXPECT_FALSE(parse_page_request(params{{"per_page", "99999999999999999999999"}}));
   EXPECT_FALSE(parse_page_request(params{{"per_page", "-99999999999999999999999"}}));
+}
+
+// DESIGN.md documents no largest page: every positive integer is one, past the end an empty one.
+TEST(Pagination, AnyPositivePageIsValidAndItsOffsetNeverWraps) {
+  for (const auto& [text, page] : std::vector<std::pair<std::string, std::uint64_t>>{
+           {"1000000000001", 1'000'000'000'001ULL},
+           {"9223372036854775808", 9'223'372'036'854'775'808ULL},
+           {"18446744073709551615", UINT64_MAX},
+           {"99999999999999999999999", UINT64_MAX}}) {
+    auto r = parse_page_request(params{{"page", text}, {"per_page", "100"}});
+    ASSERT_TRUE(r) << text;
+    EXPECT_EQ(r->page, page) << text;
+    EXPECT_GE(r->offset(), 100'000'000'000'000ULL) << text << ": no wrap-around";
+  }
+  EXPECT_EQ((page_request{UINT64_MAX, 100}.offset()), UINT64_MAX);
+  EXPECT_EQ((page_request{UINT64_MAX, 1}.offset()), UINT64_MAX - 1);
+  EXPECT_EQ((page_request{184467440737095517, 100}.offset()), 18446744073709551600ULL);
+
+  std::string out = "{";
+  append_page_links_meta(out, {UINT64_MAX, 10}, 25, 0, "http://h/v1/tenants", {});
+  out += '}';
+  const auto o = boost::json::parse(out).as_object();
+  EXPECT_EQ(o.at("meta").at("current_page").as_uint64(), UINT64_MAX);
+  EXPECT_EQ(o.at("meta").at("last_page").as_int64(), 3);
+  EXPECT_TRUE(o.at("meta").at("from").is_null());
+  EXPECT_TRUE(o.at("links").at("next").is_null());
+  EXPECT_EQ(o.at("links").at("prev").as_string(), "http://h/v1/tenants?page=18446744073709551614");
+}
+
+TEST(Pagination, PositiveIntegerParametersShareTheirMessages) {
+  domain::field_errors errors;
+  EXPECT_EQ(parse_positive_integer("7", "as_of_version", errors), 7u);
+  EXPECT_EQ(parse_positive_integer("-1", "as_of_version", errors), std::nullopt);
+  EXPECT_EQ(parse_positive_integer("v2", "as_of_version", errors), std::nullopt);
+  EXPECT_EQ(errors.at("as_of_version"),
+            (std::vector<std::string>{"The as of version must be at least 1.",
+                                      "The as of version must be an integer."}));
 }
 
 boost::json::object page_json(page_request p, std::uint64_t total, std::uint64_t items,
@@ -72,6 +112,16 @@ TEST(Pagination, LinksAndMeta) {
   EXPECT_TRUE(empty.at("meta").at("to").is_null());
   EXPECT_TRUE(empty.at("links").at("next").is_null());
   EXPECT_TRUE(empty.at("links").at("prev").is_null());
+
+  // per_page in the links is the value in effect: an empty one is the default, a repeated one
+  // the first.
+  auto blank = page_json({1, 10}, 25, 10, params{{"per_page", ""}, {"name", "x"}});
+  EXPECT_EQ(blank.at("links").at("next").as_string(),
+            "http://h/v1/tenants?page=2&per_page=10&name=x");
+  auto twice = page_json({1, 5}, 25, 5, params{{"per_page", "5"}, {"per_page", "50"}});
+  EXPECT_EQ(twice.at("links").at("last").as_string(), "http://h/v1/tenants?page=5&per_page=5");
+  auto padded = page_json({1, 7}, 25, 7, params{{"per_page", "+007"}});
+  EXPECT_EQ(padded.at("links").at("first").as_string(), "http://h/v1/tenants?page=1&per_page=7");
 
   auto past = page_json({7, 10}, 25, 0);
   EXPECT_TRUE(past.at("links").at("next").is_null());
