@@ -6,6 +6,8 @@ across a restart), pagination edges, time travel, the events route and the provi
 process manager. Tokens come from `tenantctl token` when this build has it.
 
 Run through ctest (label e2e), or: TENANTD_BIN=... TENANTCTL_BIN=... python3 api_e2e.py -v"""
+import concurrent.futures
+import http.client
 import json
 import os
 import pty
@@ -14,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -315,7 +318,7 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(r.header("etag"), cur)
         self.assertProblem(self.call("PUT", base, body, headers={"If-Match": "abc"}), 400,
                            "BAD_REQUEST")
-        missing = "/api/v1/tenants/tn_0190b1a0-0000-7000-8000-0000000000ff"
+        missing = "/api/v1/tenants/" + MISSING
         for tag in ('"1"', "*"):
             self.assertProblem(self.call("PUT", missing, body, headers={"If-Match": tag}), 404,
                                "TENANT_NOT_FOUND")
@@ -375,6 +378,33 @@ class ApiTest(unittest.TestCase):
                                      headers={"Idempotency-Key": "has space"}),
                            400, "BAD_REQUEST")
 
+    def test_concurrent_requests_with_one_key_have_one_original(self):
+        body = {"name": "Acme Racing", "plan": "starter", "admin_email": "a@b.example"}
+        headers = {"Idempotency-Key": "create-race", "Content-Type": "application/json"}
+        if self.admin:
+            headers["Authorization"] = "Bearer " + self.admin
+        start = threading.Barrier(8)
+
+        def post():  # one connection each, all sent at once
+            conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=30)
+            try:
+                start.wait()
+                conn.request("POST", "/api/v1/tenants", body=json.dumps(body), headers=headers)
+                res = conn.getresponse()
+                return (res.status, res.getheader("Idempotent-Replayed"), res.read(),
+                        res.getheader("X-Event-Position"))
+            finally:
+                conn.close()
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: post(), range(8)))
+        self.assertEqual({a[0] for a in answers}, {201}, answers)
+        self.assertEqual(len({a[2] for a in answers}), 1, answers)
+        self.assertEqual(sorted(str(a[1]) for a in answers), ["None"] + ["true"] * 7, answers)
+        n = self.call("GET", "/api/v1/tenants/count?name=acme%20racing",
+                      headers={"X-Min-Position": answers[0][3]})
+        self.assertEqual(n.json["count"], 1)
+
     def test_lists_pagination_and_filters(self):
         made = [self.create(f"Paged Tenant {i:02d}",
                             description="Blue whale logistics" if i % 3 == 0 else "red").json
@@ -398,8 +428,20 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(second.json["meta"]["current_page"], 2)
         self.assertEqual(self.call("GET", "/api/v1/tenants/count?description=blue%20wha").json,
                          {"count": 9})
-        past = self.call("GET", "/api/v1/tenants?page=1000")
-        self.assertEqual((past.status, past.json["data"]), (200, []))
+        for page in ("1000", "1000000000001", "99999999999999999999999"):  # no largest page
+            past = self.call("GET", "/api/v1/tenants?page=" + page)
+            self.assertEqual((past.status, past.json["data"]), (200, []), past)
+            self.assertIsNone(past.json["links"]["next"])
+        blank = self.call("GET", "/api/v1/tenants?per_page=&plan=starter")
+        self.assertEqual(blank.json["links"]["next"],
+                         f"{self.server.base}/api/v1/tenants?page=2&per_page=10&plan=starter")
+        # A JSON integer of any size is valid JSON: 422 naming the field's bound, not 400.
+        big = self.call("POST", "/api/v1/tenants",
+                        raw_body='{"name":"Acme Big","plan":"starter","admin_email":"a@b.example",'
+                                 '"settings":{"max_seats":18446744073709551616}}')
+        self.assertProblem(big, 422, "VALIDATION_FAILED")
+        self.assertEqual(big.json["errors"]["settings.max_seats"],
+                         ["The settings.max seats may not be greater than 4294967295."])
         for bad in ("page=0", "page=-1", "page=abc", "per_page=0", "per_page=101",
                     "per_page=2.5", "status=zombie", "plan=free"):
             self.assertProblem(self.call("GET", "/api/v1/tenants?" + bad), 422,
