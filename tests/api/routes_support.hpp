@@ -132,7 +132,13 @@ class api_fixture {
   reply call(http::verb method, std::string target, std::string body = {},
              header_list headers = {}) {
     request_context ctx(json_request(method, std::move(target), std::move(body), headers));
-    return to_reply(run_sync(router_.dispatch(ctx)));
+    // On the fixture's io_context, not run_sync's own: the store's writer thread may still be
+    // inside the post() that completed the request (signalling the scheduler's condition
+    // variable) when run() returns, so the context must outlive the store (TSan saw the race).
+    ioc_.restart();
+    auto answer = boost::asio::co_spawn(ioc_, router_.dispatch(ctx), boost::asio::use_future);
+    ioc_.run();
+    return to_reply(answer.get());
   }
 
   static reply to_reply(response res) {
@@ -148,7 +154,9 @@ class api_fixture {
   std::vector<reply> call_concurrently(std::size_t n, http::verb method, const std::string& target,
                                        const std::string& body = {}, header_list headers = {},
                                        std::size_t threads = 4) {
-    boost::asio::io_context ioc;
+    // Kept until the fixture has stopped the store: the writer thread may still be inside a
+    // post() to this io_context (signalling its condition variable) after run() returned here.
+    auto& ioc = *finished_contexts_.emplace_back(std::make_unique<boost::asio::io_context>());
     std::vector<std::unique_ptr<request_context>> contexts;
     std::vector<std::future<response>> answers;
     for (std::size_t i = 0; i < n; ++i) {
@@ -185,6 +193,9 @@ class api_fixture {
   router& mutable_routes() { return router_; }
 
  private:
+  // Destroyed after the destructor's body has stopped the store (see call, call_concurrently).
+  boost::asio::io_context ioc_;
+  std::vector<std::unique_ptr<boost::asio::io_context>> finished_contexts_;
   routes_temp_dir dir_;
   blocking_pool pool_;
   std::unique_ptr<eventstore::event_store> store_;
