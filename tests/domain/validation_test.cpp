@@ -169,7 +169,7 @@ TEST(Validation, IllFormedUtf8IsNotAString) {
 // Control characters (Cc) are refused wherever they are, ASCII or not; the description, the
 // one free-text field of several lines, takes tab, line feed and carriage return.
 TEST(Validation, ControlCharactersAreRefused) {
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("Acme\0Corp", 9), std::string("Acme\nCorp"), std::string("Acme\x1b[31mCorp"),
         std::string("Acme Corp\x7f!"), std::string("Acmé\u0085Corp"), std::string("Acmé\tCorp")}) {
     auto r = valid_raw();
