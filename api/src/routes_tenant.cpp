@@ -192,7 +192,6 @@ handler switch_route(env_ptr env) {
     // so a query with it as X-Min-Position reads the same memberships. If the memberships do
     // not reach it within --min-position-wait, the switch is appended: never wrong, only
     // redundant.
-    const auto user_stream = domain::user_stream_id(user);
     if (const auto head = store.head(); head > 0) {
       const auto deadline = std::chrono::steady_clock::now() + env->svc.cfg.min_position_wait;
       // The co_await stays out of the && (CONTRIBUTING.md: with it in the &&, GCC 12's code
@@ -211,7 +210,7 @@ handler switch_route(env_ptr env) {
     else
       event_id = new_tenant_id(ctx, env->now()).str().substr(3);  // a fresh UUID v7
     eventstore::append_request req;
-    req.stream_id = user_stream;
+    req.stream_id = domain::user_stream_id(user);
     req.tenant_id = id->str();
     req.expected = eventstore::expected_version::any();
     req.events.push_back(eventstore::codec::to_proposed(e, std::move(event_id)));
